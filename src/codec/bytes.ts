@@ -1,0 +1,81 @@
+import { LedgerError } from '../errors/index.js'
+
+const encoder = new TextEncoder()
+
+/** Largest key, in bytes. */
+export const MAX_KEY_SIZE = 1024
+
+/** Unsigned byte-order comparison, the order of every key in dagkv. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (prefix.length > bytes.length) return false
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false
+  return true
+}
+
+/** A plain, owned Uint8Array (never a Buffer or a view into someone else's memory). */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length)
+  out.set(bytes)
+  return out
+}
+
+/** Strings become UTF-8; byte arrays are copied so later caller mutation cannot reach us. */
+export function toBytes(value: unknown, what: string): Uint8Array {
+  if (typeof value === 'string') return encoder.encode(value)
+  if (value instanceof Uint8Array) return ownBytes(value)
+  throw LedgerError.invalidArgument(`${what} must be a string or a Uint8Array`)
+}
+
+/** Validates and normalises a key. */
+export function toKey(value: unknown, what = 'key'): Uint8Array {
+  const key = toBytes(value, what)
+  if (key.length > MAX_KEY_SIZE) throw LedgerError.keyTooLarge(key.length, MAX_KEY_SIZE)
+  return key
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+export function fromHex(hex: string): Uint8Array {
+  return ownBytes(Buffer.from(hex, 'hex'))
+}
+
+/** The smallest key strictly greater than every key that starts with `prefix`; undefined if none. */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
+  const end = ownBytes(prefix)
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]!++
+      return end.subarray(0, i + 1)
+    }
+  }
+  return undefined
+}
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const p of parts) size += p.length
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}

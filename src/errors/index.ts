@@ -1,0 +1,1 @@
+export { LedgerError, type ErrorCode } from './ledger-error.js'

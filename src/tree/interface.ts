@@ -1,0 +1,43 @@
+import type { Block, CID } from '../codec/index.js'
+
+/** Eager values travel with sync; lazy values only when fetched. */
+export type Priority = 'eager' | 'lazy'
+
+/**
+ * How a value is held in a tree entry: small eager values inline, everything else as a link to
+ * a value block (a raw chunk, or an index block over chunks) plus the value's total size.
+ */
+export type ValueRef = { readonly inline: Uint8Array } | { readonly link: CID; readonly size: number }
+
+export interface TreeEntry {
+  readonly key: Uint8Array
+  readonly value: ValueRef
+  readonly priority: Priority
+}
+
+/** One change for `apply`: `entry` undefined deletes `key`. */
+export interface TreeChange {
+  readonly key: Uint8Array
+  readonly entry: TreeEntry | undefined
+}
+
+/** `start` inclusive, `end` exclusive; with `reverse` the same range from the top down. */
+export interface RangeOptions {
+  start?: Uint8Array | undefined
+  end?: Uint8Array | undefined
+  reverse?: boolean | undefined
+  limit?: number | undefined
+}
+
+/** One key whose entry differs between two trees (absent side: undefined). */
+export interface DiffItem {
+  readonly key: Uint8Array
+  readonly before?: TreeEntry | undefined
+  readonly after?: TreeEntry | undefined
+}
+
+export interface ApplyResult {
+  readonly root: CID
+  /** New node blocks the caller must store (with the commit, in one batch). */
+  readonly blocks: Block[]
+}
