@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto'
+import { toHex, type Block } from '../codec/index.js'
+import { CommitReader, HybridClock } from '../commit/index.js'
+import { LedgerError } from '../errors/index.js'
+import type { Store } from '../store/index.js'
+import { Tree } from '../tree/index.js'
+import { ValueStore } from '../value/index.js'
+import type { ConflictResolver, MergePolicy } from './interface.js'
+import type { Network } from './network.js'
+import { PageState } from './page-state.js'
+
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
+
+export interface PolicyChoice {
+  policy: MergePolicy
+  resolver: ConflictResolver | undefined
+}
+
+/**
+ * The engine behind one open ledger: storage, tree, values, commits, the clock and the shared
+ * state of every page. Page connections, snapshots, merging and sync all work through it.
+ */
+export class Engine {
+  readonly store: Store
+  readonly tree: Tree
+  readonly values: ValueStore
+  readonly commits: CommitReader
+  readonly clock: HybridClock
+  readonly replicaId: string
+  readonly defaultPolicy: PolicyChoice
+  /** Set by the ledger when the sync layer is present. */
+  network: Network | undefined
+  readonly #policies = new Map<string, PolicyChoice>()
+  readonly #pages = new Map<string, Promise<PageState>>()
+  readonly #pageListeners = new Set<(state: PageState) => void>()
+  #closed = false
+
+  private constructor(store: Store, replicaId: string, clock: HybridClock, policy: PolicyChoice) {
+    this.store = store
+    this.replicaId = replicaId
+    this.clock = clock
+    this.defaultPolicy = policy
+    this.tree = new Tree(store)
+    this.values = new ValueStore(store, { putBlocks: (blocks: Block[]) => store.write({ blocks }) })
+    this.commits = new CommitReader(store)
+  }
+
+  static async open(
+    store: Store,
+    options: { replicaId: string | undefined; clock: () => number; policy: PolicyChoice },
+  ): Promise<Engine> {
+    let replicaId: string
+    const stored = await store.getMeta('replicaId')
+    if (stored !== undefined) {
+      replicaId = textDecoder.decode(stored)
+    } else {
+      replicaId = options.replicaId ?? toHex(randomBytes(16))
+      await store.write({ meta: { replicaId: textEncoder.encode(replicaId) } })
+    }
+    const last = await store.getMeta('lastTimestamp')
+    const lastTs = last === undefined ? 0 : Number(textDecoder.decode(last))
+    return new Engine(store, replicaId, new HybridClock(options.clock, lastTs), options.policy)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  assertOpen(): void {
+    if (this.#closed) throw LedgerError.closed('ledger')
+  }
+
+  /** Metadata to write with every commit so the clock never runs backwards across restarts. */
+  clockMeta(): Record<string, Uint8Array> {
+    return { lastTimestamp: textEncoder.encode(String(this.clock.last)) }
+  }
+
+  /** The shared state of a page, loaded once. */
+  pageState(pageId: Uint8Array): Promise<PageState> {
+    const key = toHex(pageId)
+    let state = this.#pages.get(key)
+    if (!state) {
+      state = PageState.load(this, pageId)
+      this.#pages.set(key, state)
+      state.then(
+        (s) => {
+          for (const l of this.#pageListeners) l(s)
+        },
+        () => this.#pages.delete(key),
+      )
+    }
+    return state
+  }
+
+  /** Page states loaded so far. */
+  async loadedPages(): Promise<PageState[]> {
+    return Promise.all(this.#pages.values())
+  }
+
+  /** Called for every page state as it loads (the sync layer follows new pages with it). */
+  onPageLoaded(listener: (state: PageState) => void): () => void {
+    this.#pageListeners.add(listener)
+    return () => this.#pageListeners.delete(listener)
+  }
+
+  policyFor(pageId: Uint8Array): PolicyChoice {
+    return this.#policies.get(toHex(pageId)) ?? this.defaultPolicy
+  }
+
+  async setPolicy(pageId: Uint8Array, choice: PolicyChoice): Promise<void> {
+    this.#policies.set(toHex(pageId), choice)
+    const state = this.#pages.get(toHex(pageId))
+    if (state) (await state).policyChanged()
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.network?.close()
+    const states = await Promise.allSettled(this.#pages.values())
+    for (const s of states) if (s.status === 'fulfilled') await s.value.close()
+    await this.store.close()
+  }
+}

@@ -1,0 +1,7 @@
+export { Ledger, engineOf } from './ledger.js'
+export { Page } from './page.js'
+export { Snapshot, type EntriesOptions } from './snapshot.js'
+export { Engine } from './engine.js'
+export { PageState } from './page-state.js'
+export { registerNetwork, type Network, type NetworkFactory, ZERO_STATS } from './network.js'
+export type * from './interface.js'

@@ -1,0 +1,164 @@
+import { compareBytes, ownBytes, prefixEnd, startsWith, type CID } from '../codec/index.js'
+import type { Commit } from '../commit/index.js'
+import { LedgerError } from '../errors/index.js'
+import type { RangeOptions, TreeEntry } from '../tree/interface.js'
+import type { Engine } from './engine.js'
+import { toEntry } from './entry-values.js'
+import type { Bytes, Entry, KeyLike } from './interface.js'
+import { decodeToken, encodeToken } from './paging-token.js'
+import { optionalBoolean, optionalCount, optionsObject, optionalKey, toInteger, toKey } from './validate.js'
+
+export interface EntriesOptions {
+  /** First key, inclusive. */
+  start?: KeyLike
+  /** Key to stop before, exclusive. */
+  end?: KeyLike
+  /** Iterate the same range from the top down. */
+  reverse?: boolean
+  /** At most this many entries. */
+  limit?: number
+}
+
+const DEFAULT_PAGE_SIZE = 1000
+
+function maxKey(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return compareBytes(a, b) >= 0 ? a : b
+}
+
+function minKey(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return compareBytes(a, b) <= 0 ? a : b
+}
+
+/** An immutable view of one commit of a page, optionally limited to a key prefix. */
+export class Snapshot {
+  /** CID string of the commit it reads. */
+  readonly commitId: string
+  /** CID string of its tree root: equal contents give equal ids, on any page and replica. */
+  readonly contentId: string
+  readonly #engine: Engine
+  readonly #commit: Commit
+  readonly #prefix: Uint8Array
+
+  /** @internal */
+  constructor(engine: Engine, commit: Commit, prefix: Uint8Array = new Uint8Array(0)) {
+    this.#engine = engine
+    this.#commit = commit
+    this.#prefix = prefix
+    this.commitId = commit.cid.toString()
+    this.contentId = commit.root.toString()
+  }
+
+  /** @internal the commit read by this snapshot */
+  get commit(): Commit {
+    return this.#commit
+  }
+
+  /** @internal */
+  get root(): CID {
+    return this.#commit.root
+  }
+
+  /** @internal */
+  get prefix(): Uint8Array {
+    return this.#prefix
+  }
+
+  /** The value of `key`, or undefined. A lazy value not stored here → NEEDS_FETCH. */
+  async get(key: KeyLike): Promise<Bytes | undefined> {
+    const entry = await this.#lookup(key)
+    if (!entry) return undefined
+    if ('inline' in entry.value) return ownBytes(entry.value.inline)
+    return this.#engine.values.read(entry.value)
+  }
+
+  /** Like `get`, fetching a lazy value from peers when it is not here (none has it → NETWORK_ERROR). */
+  async fetch(key: KeyLike): Promise<Bytes | undefined> {
+    const entry = await this.#lookup(key)
+    if (!entry) return undefined
+    if ('inline' in entry.value) return ownBytes(entry.value.inline)
+    return this.#engine.values.read(entry.value, { fetch: true })
+  }
+
+  /** A slice of a value, fetching only the chunks it needs. Negative `offset` counts from the end. */
+  async fetchPartial(key: KeyLike, offset: number, maxSize: number): Promise<Bytes | undefined> {
+    const off = toInteger(offset, 'offset')
+    const max = toInteger(maxSize, 'maxSize')
+    const entry = await this.#lookup(key)
+    if (!entry) return undefined
+    return this.#engine.values.readRange(entry.value, off, max, { fetch: true })
+  }
+
+  /** Entries in key order (or reverse), within `start` (inclusive) .. `end` (exclusive). */
+  async *entries(options?: EntriesOptions): AsyncGenerator<Entry> {
+    for await (const e of this.#range(options)) yield await toEntry(this.#engine, e)
+  }
+
+  /** Keys in key order (or reverse), within `start` .. `end`. */
+  async *keys(options?: EntriesOptions): AsyncGenerator<Bytes> {
+    for await (const e of this.#range(options)) yield ownBytes(e.key)
+  }
+
+  /** One page of entries and a token for the next, while more remain. Unknown token → INVALID_TOKEN. */
+  async getEntries(options?: { start?: KeyLike; token?: string; limit?: number }): Promise<{ entries: Entry[]; next?: string }> {
+    this.#engine.assertOpen()
+    const o = optionsObject(options, 'getEntries')
+    const limit = optionalCount(o.limit, 'limit') ?? DEFAULT_PAGE_SIZE
+    if (limit < 1) throw LedgerError.invalidArgument('limit must be at least 1')
+    const start = o.token !== undefined ? decodeToken(o.token, this.commitId) : optionalKey(o.start, 'start')
+    const entries: Entry[] = []
+    let next: string | undefined
+    for await (const e of this.#range(start === undefined ? { limit: limit + 1 } : { start, limit: limit + 1 })) {
+      if (entries.length === limit) {
+        next = encodeToken(this.commitId, e.key)
+        break
+      }
+      entries.push(await toEntry(this.#engine, e))
+    }
+    return next === undefined ? { entries } : { entries, next }
+  }
+
+  /** Every key whose entry differs, ascending: `before` here, `after` in `other`. */
+  async *diff(other: Snapshot): AsyncGenerator<{ key: Bytes; before?: Entry; after?: Entry }> {
+    this.#engine.assertOpen()
+    if (!(other instanceof Snapshot)) throw LedgerError.invalidArgument('diff needs a Snapshot')
+    const lo = maxKey(this.#prefix, other.prefix)
+    const hi = minKey(prefixEnd(this.#prefix), prefixEnd(other.prefix))
+    const range: { start?: Uint8Array; end?: Uint8Array } = {}
+    if (lo !== undefined && lo.length > 0) range.start = lo
+    if (hi !== undefined) range.end = hi
+    for await (const d of this.#engine.tree.diff(this.root, other.root, range)) {
+      if (!startsWith(d.key, this.#prefix) || !startsWith(d.key, other.prefix)) continue
+      const item: { key: Bytes; before?: Entry; after?: Entry } = { key: ownBytes(d.key) }
+      if (d.before) item.before = await toEntry(this.#engine, d.before)
+      if (d.after) item.after = await toEntry(this.#engine, d.after)
+      yield item
+    }
+  }
+
+  async #lookup(key: KeyLike): Promise<TreeEntry | undefined> {
+    this.#engine.assertOpen()
+    const k = toKey(key)
+    if (!startsWith(k, this.#prefix)) return undefined
+    return this.#engine.tree.get(this.root, k)
+  }
+
+  /** Tree entries within the options' range intersected with the prefix. */
+  #range(options?: EntriesOptions | RangeOptions): AsyncGenerator<TreeEntry> {
+    this.#engine.assertOpen()
+    const o = optionsObject(options, 'entries')
+    const start = maxKey(optionalKey(o.start, 'start'), this.#prefix.length > 0 ? this.#prefix : undefined)
+    const end = minKey(optionalKey(o.end, 'end'), prefixEnd(this.#prefix))
+    const reverse = optionalBoolean(o.reverse, 'reverse') ?? false
+    const limit = optionalCount(o.limit, 'limit')
+    const range: RangeOptions = { reverse }
+    if (start !== undefined) range.start = start
+    if (end !== undefined) range.end = end
+    if (limit !== undefined) range.limit = limit
+    return this.#engine.tree.entries(this.root, range)
+  }
+}
+
