@@ -1,0 +1,8 @@
+export { DEFAULT_MAX_FRAME_BYTES, type Transport } from './interface.js'
+export { TransportBase } from './base.js'
+export { createMemoryLink, type MemoryLinkOptions } from './memory.js'
+export { listenWebSocket, type ListenWebSocketOptions, type WebSocketListener } from './websocket-server.js'
+export { connectWebSocket, DEFAULT_CONNECT_TIMEOUT_MS, type ConnectWebSocketOptions } from './websocket-client.js'
+export { CloseCode, WebSocketTransport } from './websocket-transport.js'
+export { asLedgerError, frameTooLarge, peerClosed, protocolViolation, timedOut, unauthorized, type CloseReason } from './errors.js'
+export { seededRandom } from './prng.js'
