@@ -68,6 +68,47 @@ export interface MergeContext {
 /** Called to join two heads; the merge commits when it resolves; if it throws, it is retried. */
 export type ConflictResolver = (merge: MergeContext) => Promise<void> | void
 
+/** What became of a key changed on both sides of a merge to different results. */
+export type ConflictWinner = 'left' | 'right' | 'merged' | 'deleted'
+
+/**
+ * A key changed on both sides of a merge to different results (`page.conflicts()`): both
+ * sides' states stay readable here, whichever won. An absent side is a missing property.
+ */
+export interface ConflictRecord {
+  key: Bytes
+  /** The key's state in the merge base. */
+  base?: Value
+  /** Its state in the newer parent. */
+  left?: Value
+  /** Its state in the older parent. */
+  right?: Value
+  /** 'left' / 'right': the merge kept that side; 'deleted': no entry; 'merged': a new value. */
+  winner: ConflictWinner
+  /** Commit id of the merge commit. */
+  mergeCommit: string
+  /** Commit ids of its parents (readable with `page.snapshot({ at })`). */
+  leftCommit: string
+  rightCommit: string
+  /** The merge commit's timestamp. */
+  timestamp: number
+}
+
+export interface ConflictsOptions {
+  /**
+   * At most this many records.
+   * @default 100
+   */
+  limit?: number
+  /** Only records of this key. */
+  key?: KeyLike
+  /**
+   * Examine at most this many merge commits, newest first.
+   * @default 1000
+   */
+  merges?: number
+}
+
 export interface SyncStats {
   commitsSent: number
   commitsReceived: number

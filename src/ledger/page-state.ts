@@ -121,6 +121,21 @@ export class PageState {
     if (this.#heads.length > 1) this.merger.schedule()
   }
 
+  /**
+   * Removes heads that are ancestors of another head (a fast-forward the merger found): no
+   * commit is made. Must run inside `exclusive`.
+   */
+  async dropLocked(stale: Commit[]): Promise<void> {
+    const gone = new Set(stale.map((c) => c.cid.toString()))
+    const removed = this.#heads.filter((h) => h.generation > 0 && gone.has(h.cid.toString()))
+    if (removed.length === 0) return
+    await this.engine.store.write({ heads: [{ pageId: this.id, add: [], remove: removed.map((c) => c.cid) }] })
+    const next = this.#heads.filter((h) => !gone.has(h.cid.toString()))
+    this.#heads = next.length > 0 ? next : [EMPTY_COMMIT]
+    const event: HeadsEvent = { added: [] }
+    for (const l of this.#listeners) l(event)
+  }
+
   policyChanged(): void {
     this.merger.schedule()
   }

@@ -4,12 +4,24 @@ import { parseCid, type Block } from '../codec/index.js'
 import type { Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { TreeEntry } from '../tree/interface.js'
-import { INLINE_MAX } from '../value/index.js'
+import { DEFAULT_CONFLICTS_LIMIT, DEFAULT_CONFLICTS_MERGES, listConflicts } from './conflicts.js'
 import type { Engine } from './engine.js'
-import type { KeyLike, PageChange, PageSyncState, Priority, Reference, SyncMode, SyncStats, ValueLike } from './interface.js'
+import type {
+  ConflictRecord,
+  ConflictsOptions,
+  KeyLike,
+  PageChange,
+  PageSyncState,
+  Priority,
+  Reference,
+  SyncMode,
+  SyncStats,
+  ValueLike,
+} from './interface.js'
 import { Journal } from './journal.js'
 import { ZERO_STATS } from './network.js'
 import type { PageState } from './page-state.js'
+import { referenceValue } from './reference-value.js'
 import { Snapshot } from './snapshot.js'
 import { optionalCount, optionalKey, optionsObject, toKey, toPageId, toPriority, toSyncMode, toValue } from './validate.js'
 import { Watcher } from './watcher.js'
@@ -25,6 +37,7 @@ export class Page {
   readonly #queue = new PQueue({ concurrency: 1 })
   readonly #watchers = new Set<Watcher>()
   readonly #unsubscribe: () => void
+  readonly #abort = new AbortController()
   #head: Commit
   #tx: Journal | undefined
   #closed = false
@@ -95,13 +108,8 @@ export class Page {
       throw LedgerError.invalidArgument('reference must be an object returned by createReference')
     }
     return this.#run(async () => {
-      const valueRef = await resolveReference(this.#engine, ref)
-      if (priority === 'eager' && valueRef.size <= INLINE_MAX) {
-        // Same bytes, same entry: a small eager value is inline whichever way it was put.
-        const { ref: inline, blocks } = this.#engine.values.encode(await this.#engine.values.read(valueRef), priority)
-        return this.#write({ key: k, value: inline, priority }, blocks)
-      }
-      return this.#write({ key: k, value: valueRef, priority }, [])
+      const value = await referenceValue(this.#engine, ref, priority)
+      return this.#write({ key: k, value, priority }, [])
     })
   }
 
@@ -160,12 +168,36 @@ export class Page {
     })
   }
 
-  /** Waits until the page has one head and this connection is on it. */
+  /**
+   * Waits until the page has one head and this connection is on it: 'no-conflicts' when that
+   * already held at call time (up to this connection catching up), else 'conflicts-resolved'.
+   * Rejects with CLOSED when the connection, page or ledger closes meanwhile.
+   */
   async waitForConflictResolution(): Promise<'no-conflicts' | 'conflicts-resolved'> {
     this.#assertOpen()
-    const merged = await this.#state.merger.waitSingleHead()
-    await this.#run(() => this.#catchUp())
-    return merged ? 'conflicts-resolved' : 'no-conflicts'
+    const heads = this.#state.heads
+    const settled = heads.length === 1 && (await this.#engine.commits.isAncestor(this.#head, heads[0]!))
+    for (;;) {
+      await this.#state.merger.waitSingleHead(this.#abort.signal)
+      // Moves onto the single head unless a transaction pins this connection.
+      await this.#run(() => this.#catchUp())
+      if (this.#state.heads.length === 1) break
+    }
+    return settled ? 'no-conflicts' : 'conflicts-resolved'
+  }
+
+  /**
+   * Keys changed on both sides of the merges in this connection's history, newest merge first:
+   * both sides' values, the base's, and which won. Derived from the commit DAG (see
+   * docs/merging.md), so it survives restarts and lists merges made on any replica.
+   */
+  async conflicts(options?: ConflictsOptions): Promise<ConflictRecord[]> {
+    const o = optionsObject(options, 'conflicts')
+    const key = optionalKey(o.key, 'key')
+    const limit = optionalCount(o.limit, 'limit') ?? DEFAULT_CONFLICTS_LIMIT
+    const merges = optionalCount(o.merges, 'merges') ?? DEFAULT_CONFLICTS_MERGES
+    const head = await this.#run(() => this.#head)
+    return listConflicts(this.#engine, head, { limit, key, merges })
   }
 
   /** Syncs this page with connected peers now; resolves when done. */
@@ -197,6 +229,7 @@ export class Page {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#abort.abort()
     this.#unsubscribe()
     await this.#queue.onIdle()
     this.#tx = undefined
@@ -286,18 +319,4 @@ export class Page {
     }
     throw LedgerError.invalidArgument(`commit ${cid.toString()} is not in this page's history`)
   }
-}
-
-async function resolveReference(engine: Engine, ref: Reference): Promise<{ link: import('../codec/index.js').CID; size: number }> {
-  const notFound = (): LedgerError => new LedgerError('REFERENCE_NOT_FOUND', `reference ${String(ref.id).slice(0, 80)} was not issued by this ledger`)
-  let link
-  try {
-    link = parseCid(ref.id, 'reference')
-  } catch {
-    throw notFound()
-  }
-  const size = typeof ref.size === 'number' ? ref.size : -1
-  const valueRef = { link, size }
-  if (!(await engine.values.isComplete(valueRef))) throw notFound()
-  return valueRef
 }
