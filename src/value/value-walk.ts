@@ -3,8 +3,10 @@ import { LedgerError } from '../errors/index.js'
 import type { BlockLoader } from './block-loader.js'
 import { MAX_DEPTH, decodeIndex } from './index-block.js'
 
-/** Children loaded per store (or fetch) request while walking a value. */
-const LOAD_BATCH = 64
+/** Most blocks per store (or fetch) request while walking a value. */
+const LOAD_BATCH = 256
+/** Chunks per request are also capped by bytes, which bounds a streaming reader's memory. */
+const LOAD_BATCH_BYTES = 4 * 1024 * 1024
 
 interface Part {
   readonly cid: CID
@@ -18,11 +20,15 @@ function mismatch(cid: CID, why: string): LedgerError {
   return LedgerError.integrity(`value block ${cid.toString()} ${why}`, { cid: cid.toString() })
 }
 
+/** Chunk batches loading at once ahead of the consumer (bounds a streaming reader's memory). */
+const LOAD_WINDOW = 3
+
 /**
  * Yields, in order, the bytes `[from, to)` of the value whose root is `root` (`size` bytes), as
- * views into the loaded chunks. Only the index blocks and chunks overlapping the range are loaded,
- * LOAD_BATCH at a time, the next batch loading while the current one is consumed. Sizes are checked
- * on the way (index totals, chunk lengths), so the output is exactly `to - from` bytes or an error.
+ * views into the loaded chunks. Only the index blocks and chunks overlapping the range are loaded:
+ * index blocks as the walk reaches them, chunks in batches (≤ LOAD_BATCH blocks, ≤ LOAD_BATCH_BYTES)
+ * with up to LOAD_WINDOW batches in flight ahead of the consumer. Sizes are checked on the way
+ * (index totals, chunk lengths), so the output is exactly `to - from` bytes or an error.
  */
 export async function* walkRange(
   loader: BlockLoader,
@@ -32,35 +38,80 @@ export async function* walkRange(
   to: number,
   fetch: boolean,
 ): AsyncGenerator<Uint8Array> {
-  yield* walkParts(loader, [{ cid: root, size, from, to }], 0, fetch)
-}
-
-async function* walkParts(loader: BlockLoader, parts: Part[], depth: number, fetch: boolean): AsyncGenerator<Uint8Array> {
-  const loadBatch = (b: number): Promise<Uint8Array[]> => {
-    const p = loader.load(
-      parts.slice(b, b + LOAD_BATCH).map((x) => x.cid),
-      fetch,
-    )
-    p.catch(() => {}) // awaited below; this only keeps an abandoned prefetch from going unhandled
-    return p
+  const leaves = leafParts(loader, [{ cid: root, size, from, to }], 0, fetch)
+  const window: { parts: Part[]; blocks: Promise<Uint8Array[]> }[] = []
+  let pending: Part | undefined
+  let exhausted = false
+  const fill = async (): Promise<void> => {
+    while (!exhausted && window.length < LOAD_WINDOW) {
+      const parts: Part[] = []
+      let bytes = 0
+      while (parts.length < LOAD_BATCH && bytes < LOAD_BATCH_BYTES) {
+        let part = pending
+        pending = undefined
+        if (part === undefined) {
+          const next = await leaves.next()
+          if (next.done === true) {
+            exhausted = true
+            break
+          }
+          part = next.value
+        }
+        if (parts.length > 0 && bytes + part.size > LOAD_BATCH_BYTES) {
+          pending = part
+          break
+        }
+        parts.push(part)
+        bytes += part.size
+      }
+      if (parts.length === 0) break
+      const blocks = loader.load(
+        parts.map((p) => p.cid),
+        fetch,
+      )
+      blocks.catch(() => {}) // awaited below; this only keeps an abandoned prefetch from going unhandled
+      window.push({ parts, blocks })
+    }
   }
-  let next = loadBatch(0)
-  for (let b = 0; b < parts.length; b += LOAD_BATCH) {
-    const blocks = await next
-    if (b + LOAD_BATCH < parts.length) next = loadBatch(b + LOAD_BATCH)
-    for (let j = 0; j < blocks.length; j++) {
-      const part = parts[b + j]!
-      const bytes = blocks[j]!
-      if (part.cid.code === RAW_CODE) {
+  try {
+    await fill()
+    for (let batch = window.shift(); batch !== undefined; batch = window.shift()) {
+      const blocks = await batch.blocks
+      await fill()
+      for (let j = 0; j < blocks.length; j++) {
+        const part = batch.parts[j]!
+        const bytes = blocks[j]!
         if (bytes.length !== part.size) throw mismatch(part.cid, `holds ${bytes.length} bytes, ${part.size} expected`)
         if (part.to > part.from) yield bytes.subarray(part.from, part.to)
-        continue
       }
-      if (depth >= MAX_DEPTH) throw mismatch(part.cid, `nests deeper than ${MAX_DEPTH} index levels`)
-      const index = decodeIndex(bytes, part.cid)
-      if (index.total !== part.size) throw mismatch(part.cid, `indexes ${index.total} bytes, ${part.size} expected`)
-      yield* walkParts(loader, overlapping(index.children, index.sizes, part.from, part.to), depth + 1, fetch)
     }
+  } finally {
+    await leaves.return(undefined)
+  }
+}
+
+/** The raw chunks overlapping the wanted ranges of `parts`, in order, loading index blocks as needed. */
+async function* leafParts(loader: BlockLoader, parts: Part[], depth: number, fetch: boolean): AsyncGenerator<Part> {
+  for (let i = 0; i < parts.length; ) {
+    if (parts[i]!.cid.code === RAW_CODE) {
+      yield parts[i++]!
+      continue
+    }
+    if (depth >= MAX_DEPTH) throw mismatch(parts[i]!.cid, `nests deeper than ${MAX_DEPTH} index levels`)
+    let j = i
+    while (j < parts.length && j - i < LOAD_BATCH && parts[j]!.cid.code !== RAW_CODE) j++
+    const group = parts.slice(i, j)
+    const blocks = await loader.load(
+      group.map((p) => p.cid),
+      fetch,
+    )
+    for (let k = 0; k < group.length; k++) {
+      const part = group[k]!
+      const index = decodeIndex(blocks[k]!, part.cid)
+      if (index.total !== part.size) throw mismatch(part.cid, `indexes ${index.total} bytes, ${part.size} expected`)
+      yield* leafParts(loader, overlapping(index.children, index.sizes, part.from, part.to), depth + 1, fetch)
+    }
+    i = j
   }
 }
 

@@ -1,0 +1,245 @@
+/**
+ * Value layer benchmark: `npx tsx bench/values-layer.ts [--size-mib=256] [--stream-mib=1024]`.
+ *
+ * Prints ONE JSON object on stdout (progress on stderr):
+ * - chunking: FastCDC boundaries over seeded random data, MB/s (best of 3);
+ * - store: `--size-mib` of data as 4 MiB values, `ValueStore.encode` + `Store.write` on classic-level,
+ *   against raw classic-level storing the same bytes as 64 KiB rows (one batch per value); write and
+ *   read-back MB/s for both;
+ * - stream: peak RSS while `encodeStream` takes a generated `--stream-mib` source into a
+ *   classic-level Store (run in a child process so earlier phases do not count).
+ * MB = 2^20 bytes. Inputs are AES-128-CTR keystreams from fixed keys (seeded, incompressible).
+ */
+import { spawn } from 'node:child_process'
+import { createCipheriv } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ClassicLevel } from 'classic-level'
+import type { Block } from '../src/codec/index.js'
+import { Store } from '../src/store/index.js'
+import type { ValueRef } from '../src/tree/interface.js'
+import { ValueStore, chunkBoundaries } from '../src/value/index.js'
+
+const MiB = 1024 * 1024
+const VALUE = 4 * MiB
+const ROW = 64 * 1024
+
+function arg(name: string, fallback: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`))
+  return hit === undefined ? fallback : Number(hit.slice(name.length + 3))
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`${msg}\n`)
+}
+
+/** A seeded keystream: successive calls continue it. */
+function keystream(seed: number): (size: number) => Uint8Array {
+  const key = Buffer.alloc(16)
+  key.writeUInt32BE(seed, 0)
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16))
+  return (size) => {
+    const out = cipher.update(Buffer.alloc(size))
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+  }
+}
+
+const mbps = (bytes: number, ms: number): number => Math.round((bytes / MiB / (ms / 1000)) * 10) / 10
+
+function chunking(data: Uint8Array): { mbPerS: number; chunks: number; meanChunk: number } {
+  chunkBoundaries(data.subarray(0, 8 * MiB)) // warm up
+  let best = Infinity
+  let chunks = 0
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now()
+    chunks = chunkBoundaries(data).length
+    best = Math.min(best, performance.now() - t)
+  }
+  return { mbPerS: mbps(data.length, best), chunks, meanChunk: Math.round(data.length / chunks) }
+}
+
+async function valueStorePhase(values: Uint8Array[], dir: string): Promise<Record<string, number>> {
+  const store = await Store.open(dir)
+  const vs = new ValueStore(store, { putBlocks: (b: Block[]) => store.write({ blocks: b }) })
+  const total = values.length * VALUE
+  const refs: ValueRef[] = []
+  let t = performance.now()
+  let blocks = 0
+  for (const v of values) {
+    const { ref, blocks: bs } = vs.encode(v, 'eager')
+    await store.write({ blocks: bs })
+    refs.push(ref)
+    blocks += bs.length
+  }
+  const writeMs = performance.now() - t
+  t = performance.now()
+  let read = 0
+  for (const ref of refs) read += (await vs.read(ref)).length
+  const readMs = performance.now() - t
+  if (read !== total) throw new Error('read-back size mismatch')
+  t = performance.now()
+  let ranged = 0
+  for (const ref of refs) ranged += (await vs.readRange(ref, VALUE / 2, ROW)).length
+  const rangeMs = performance.now() - t
+  await store.close()
+  return {
+    writeMBps: mbps(total, writeMs),
+    readMBps: mbps(total, readMs),
+    blocks,
+    readRange64KiBPerMs: Math.round((refs.length / rangeMs) * 100) / 100,
+    rangedBytes: ranged,
+  }
+}
+
+async function rawLevelPhase(values: Uint8Array[], dir: string): Promise<Record<string, number>> {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+  await db.open()
+  const total = values.length * VALUE
+  const key = (v: number, r: number): Uint8Array => {
+    const k = new Uint8Array(8)
+    new DataView(k.buffer).setUint32(0, v)
+    new DataView(k.buffer).setUint32(4, r)
+    return k
+  }
+  let t = performance.now()
+  for (let v = 0; v < values.length; v++) {
+    const batch = db.batch()
+    for (let r = 0; r * ROW < VALUE; r++) batch.put(key(v, r), values[v]!.subarray(r * ROW, (r + 1) * ROW))
+    await batch.write()
+  }
+  const writeMs = performance.now() - t
+  t = performance.now()
+  let read = 0
+  for (let v = 0; v < values.length; v++) {
+    const keys: Uint8Array[] = []
+    for (let r = 0; r * ROW < VALUE; r++) keys.push(key(v, r))
+    const rows = await db.getMany(keys)
+    const out = new Uint8Array(VALUE)
+    rows.forEach((row, r) => out.set(row!, r * ROW))
+    read += out.length
+  }
+  const readMs = performance.now() - t
+  if (read !== total) throw new Error('raw read-back size mismatch')
+  await db.close()
+  return { writeMBps: mbps(total, writeMs), readMBps: mbps(total, readMs) }
+}
+
+/** Resident memory split into anonymous (the process's own) and file-backed (mmapped files), MiB. */
+function rssSplit(): { anon: number; file: number } | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8')
+    const kb = (field: string): number => Number(/\d+/.exec(status.split(`${field}:`)[1] ?? '')?.[0] ?? Number.NaN)
+    return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 }
+  } catch {
+    return undefined // not Linux
+  }
+}
+
+/** Child process: stream a generated source through encodeStream, sampling RSS. */
+async function streamPhase(streamMiB: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dagkv-bench-stream-'))
+  try {
+    const store = await Store.open(dir)
+    const vs = new ValueStore(store, { putBlocks: (b: Block[]) => store.write({ blocks: b }) })
+    const next = keystream(7)
+    const baseline = process.memoryUsage().rss
+    let peak = baseline
+    let peakAnon = 0
+    let fileAtPeak = 0
+    const sample = (): void => {
+      const rss = process.memoryUsage().rss
+      const split = rssSplit()
+      if (split && split.anon > peakAnon) peakAnon = split.anon
+      if (rss > peak) {
+        peak = rss
+        fileAtPeak = split?.file ?? Number.NaN
+      }
+    }
+    const timer = setInterval(sample, 20)
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < streamMiB; i++) {
+        sample()
+        yield next(MiB)
+      }
+    }
+    const t = performance.now()
+    const { link, size } = await vs.encodeStream(source(), streamMiB * MiB)
+    const ms = performance.now() - t
+    clearInterval(timer)
+    sample()
+    const maxRss = process.resourceUsage().maxRSS / 1024
+    const complete = await vs.isComplete({ link, size })
+    await store.close()
+    const result = {
+      streamedMiB: streamMiB,
+      MBps: mbps(size, ms),
+      baselineRssMiB: Math.round(baseline / MiB),
+      peakRssMiB: Math.round(peak / MiB),
+      // LevelDB reads its table files through mmap: those pages count in RSS but are page cache.
+      fileBackedRssAtPeakMiB: Math.round(fileAtPeak),
+      peakAnonRssMiB: Math.round(peakAnon),
+      maxRssMiB: Math.round(maxRss),
+      complete,
+    }
+    process.stdout.write(JSON.stringify(result))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function runChild(streamMiB: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--phase=stream', `--stream-mib=${streamMiB}`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`stream phase exited with ${code}`))
+      else resolve(JSON.parse(out) as Record<string, unknown>)
+    })
+  })
+}
+
+async function main(): Promise<void> {
+  const streamMiB = arg('stream-mib', 1024)
+  if (process.argv.includes('--phase=stream')) return streamPhase(streamMiB)
+  const sizeMiB = arg('size-mib', 256)
+  const next = keystream(1)
+  const values: Uint8Array[] = []
+  for (let i = 0; i < sizeMiB / 4; i++) values.push(next(VALUE))
+  const all = new Uint8Array(sizeMiB * MiB)
+  values.forEach((v, i) => all.set(v, i * VALUE))
+
+  log(`chunking ${sizeMiB} MiB…`)
+  const chunk = chunking(all)
+  const dirA = await mkdtemp(join(tmpdir(), 'dagkv-bench-values-'))
+  const dirB = await mkdtemp(join(tmpdir(), 'dagkv-bench-raw-'))
+  try {
+    log('ValueStore on classic-level…')
+    const valueStore = await valueStorePhase(values, dirA)
+    log('raw classic-level, 64 KiB rows…')
+    const rawLevel = await rawLevelPhase(values, dirB)
+    log(`streaming ${streamMiB} MiB in a child process…`)
+    const stream = await runChild(streamMiB)
+    const result = {
+      bench: 'values-layer',
+      node: process.version,
+      chunking: chunk,
+      store: { dataMiB: sizeMiB, valueMiB: 4, valueStore, rawLevel },
+      stream,
+    }
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+  } finally {
+    await rm(dirA, { recursive: true, force: true })
+    await rm(dirB, { recursive: true, force: true })
+  }
+}
+
+await main()
