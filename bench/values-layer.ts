@@ -128,13 +128,13 @@ async function rawLevelPhase(values: Uint8Array[], dir: string): Promise<Record<
 }
 
 /** Resident memory split into anonymous (the process's own) and file-backed (mmapped files), MiB. */
-function rssSplit(): { anon: number; file: number } | undefined {
+function rssSplit(pid: number | 'self' = 'self'): { anon: number; file: number } | undefined {
   try {
-    const status = readFileSync('/proc/self/status', 'utf8')
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (field: string): number => Number(/\d+/.exec(status.split(`${field}:`)[1] ?? '')?.[0] ?? Number.NaN)
     return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 }
   } catch {
-    return undefined // not Linux
+    return undefined // not Linux, or the process is gone
   }
 }
 
@@ -171,6 +171,7 @@ async function streamPhase(streamMiB: number): Promise<void> {
     clearInterval(timer)
     sample()
     const maxRss = process.resourceUsage().maxRSS / 1024
+    process.stdout.write('encoded\n') // the parent stops sampling here
     const complete = await vs.isComplete({ link, size })
     await store.close()
     const result = {
@@ -198,11 +199,28 @@ function runChild(streamMiB: number): Promise<Record<string, unknown>> {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
     let out = ''
+    // Sampled from outside every 5 ms too: the child's event loop is busy hashing between its samples.
+    let peakAnon = 0
+    let peakTotal = 0
+    let fileAtPeak = 0
+    const timer = setInterval(() => {
+      const split = child.pid === undefined || out.includes('encoded\n') ? undefined : rssSplit(child.pid)
+      if (!split || Number.isNaN(split.anon + split.file)) return
+      peakAnon = Math.max(peakAnon, split.anon)
+      if (split.anon + split.file > peakTotal) {
+        peakTotal = split.anon + split.file
+        fileAtPeak = split.file
+      }
+    }, 5)
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.on('error', reject)
     child.on('close', (code) => {
+      clearInterval(timer)
       if (code !== 0) reject(new Error(`stream phase exited with ${code}`))
-      else resolve(JSON.parse(out) as Record<string, unknown>)
+      else {
+        const polled = { peakRssMiB: Math.round(peakTotal), fileBackedAtPeakMiB: Math.round(fileAtPeak), peakAnonRssMiB: Math.round(peakAnon) }
+        resolve({ ...(JSON.parse(out.split('\n').at(-1)!) as Record<string, unknown>), polledFromParent: polled })
+      }
     })
   })
 }

@@ -91,26 +91,39 @@ export async function encodeStream(
     batch.add(block)
     builder.add({ cid: block.cid, size: chunk.length })
   }
-  let total = 0
-  for await (const piece of iterable) {
-    if (!(piece instanceof Uint8Array)) throw LedgerError.invalidArgument('every piece of data must be a Uint8Array')
-    total += piece.length
-    if (expectedSize !== undefined && total > expectedSize) throw sizeMismatch(expectedSize, total, false)
-    for (let at = 0; at < piece.length; at += STREAM_SLICE) {
-      const slice = at === 0 && piece.length <= STREAM_SLICE ? piece : piece.subarray(at, at + STREAM_SLICE)
-      // Write before a slice could take the batch past STREAM_BATCH_BYTES (plus one buffered chunk).
-      if (batch.bytes > 0 && batch.bytes + slice.length > STREAM_BATCH_BYTES) await writer.putBlocks(batch.take())
-      chunker.push(slice, onChunk)
-    }
+  // One batch may be in flight while the next is chunked (hashing overlaps LevelDB's work).
+  let inflight: Promise<void> | undefined
+  const write = async (blocks: Block[]): Promise<void> => {
+    if (inflight !== undefined) await inflight
+    inflight = writer.putBlocks(blocks)
+    inflight.catch(() => {}) // awaited before the next write or at the end
   }
-  if (expectedSize !== undefined && total !== expectedSize) throw sizeMismatch(expectedSize, total, true)
-  chunker.finish(onChunk)
+  let total = 0
+  try {
+    for await (const piece of iterable) {
+      if (!(piece instanceof Uint8Array)) throw LedgerError.invalidArgument('every piece of data must be a Uint8Array')
+      total += piece.length
+      if (expectedSize !== undefined && total > expectedSize) throw sizeMismatch(expectedSize, total, false)
+      for (let at = 0; at < piece.length; at += STREAM_SLICE) {
+        const slice = at === 0 && piece.length <= STREAM_SLICE ? piece : piece.subarray(at, at + STREAM_SLICE)
+        // Write before a slice could take the batch past STREAM_BATCH_BYTES (plus one buffered chunk).
+        if (batch.bytes > 0 && batch.bytes + slice.length > STREAM_BATCH_BYTES) await write(batch.take())
+        chunker.push(slice, onChunk)
+      }
+    }
+    if (expectedSize !== undefined && total !== expectedSize) throw sizeMismatch(expectedSize, total, true)
+    chunker.finish(onChunk)
+  } catch (err) {
+    await inflight?.catch(() => {}) // nothing of this call keeps running after it rejects
+    throw err
+  }
   let link = builder.finish()?.cid
   if (link === undefined) {
     const empty = rawBlock(new Uint8Array(0))
     batch.add(empty)
     link = empty.cid
   }
+  if (inflight !== undefined) await inflight
   if (batch.blocks.length > 0) await writer.putBlocks(batch.take())
   return { link, size: total }
 }

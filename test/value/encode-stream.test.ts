@@ -70,6 +70,25 @@ describe('encodeStream', () => {
     expect(maxLive).toBeLessThanOrEqual(STREAM_BATCH_BYTES + 128 * 1024)
   })
 
+  it('a failing writer rejects the call, with nothing left running', async () => {
+    let calls = 0
+    let running = 0
+    const values = new ValueStore(
+      { getBlock: async () => undefined },
+      {
+        putBlocks: async () => {
+          calls++
+          running++
+          await new Promise((r) => setTimeout(r, 2))
+          running--
+          if (calls === 2) throw new Error('disk full')
+        },
+      },
+    )
+    await expect(values.encodeStream(seededBytes(20 * MiB, 9))).rejects.toThrow('disk full')
+    expect(running).toBe(0)
+  })
+
   it('an empty stream is the empty raw block, like encode of no bytes', async () => {
     const { values } = await harness()
     const { link, size } = await values.encodeStream(asyncPieces([]))
