@@ -27,7 +27,7 @@ export class Invocation implements BytesSyntax {
     this.out = io.out
     this.err = io.err
     const store = values.store
-    this.store = typeof store === 'string' ? store : (process.env.DAGKV_STORE ?? DEFAULT_STORE)
+    this.store = typeof store === 'string' ? store : process.env.DAGKV_STORE || DEFAULT_STORE
     if (this.store === '') throw this.usage('--store must not be empty')
     this.json = values.json === true
     this.hex = values.hex === true
@@ -47,7 +47,7 @@ export class Invocation implements BytesSyntax {
 
   /** Positional argument `i` as bytes (UTF-8, or hex with `hex:` / `--hex`). */
   bytesArg(i: number, what: string): Uint8Array {
-    return parseBytes(this.arg(i), this, what)
+    return this.#parse(this.arg(i), what)
   }
 
   flag(name: string): boolean {
@@ -69,14 +69,14 @@ export class Invocation implements BytesSyntax {
   /** A byte-string option (UTF-8, or hex with `hex:` / `--hex`). */
   bytesOption(name: string): Uint8Array | undefined {
     const v = this.string(name)
-    return v === undefined ? undefined : parseBytes(v, this, `--${name}`)
+    return v === undefined ? undefined : this.#parse(v, `--${name}`)
   }
 
   /** Value `i` of a repeated byte-string option. */
   bytesOptionAt(name: string, i: number): Uint8Array {
     const v = this.strings(name)[i]
     if (v === undefined) throw this.usage(`missing --${name}`)
-    return parseBytes(v, this, `--${name}`)
+    return this.#parse(v, `--${name}`)
   }
 
   /** An integer option within [min, max]. */
@@ -88,6 +88,14 @@ export class Invocation implements BytesSyntax {
       throw this.usage(`--${name} must be an integer from ${min} to ${max}, got ${v}`)
     }
     return n
+  }
+
+  #parse(text: string, what: string): Uint8Array {
+    try {
+      return parseBytes(text, this, what)
+    } catch (err) {
+      throw err instanceof UsageError ? this.usage(err.message) : err
+    }
   }
 
   /** Bytes shown as the command line accepts them back. */
