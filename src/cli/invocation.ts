@@ -118,8 +118,13 @@ export class Invocation implements BytesSyntax {
     }
   }
 
-  /** Opens a connection to the page named by positional argument `i`. */
+  /**
+   * Opens a connection to the page named by positional argument `i`, once the page's heads are
+   * merged into one (a store left with several heads, by an import or a sync, is merged on open).
+   */
   async page(ledger: Ledger, i = 0): Promise<Page> {
-    return ledger.page(this.bytesArg(i, 'page id'))
+    const page = await ledger.page(this.bytesArg(i, 'page id'))
+    await page.waitForConflictResolution()
+    return page
   }
 }

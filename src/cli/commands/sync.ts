@@ -47,6 +47,7 @@ async function run(inv: Invocation): Promise<undefined> {
             const page = await ledger.page(id)
             try {
               const stats = await page.sync({ mode, peers: [peer.id] })
+              await page.waitForConflictResolution()
               add(total, stats)
               results.push({ page: inv.show(id), stats })
               bar.step({ page: inv.showShort(id, 30) })
