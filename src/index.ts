@@ -33,3 +33,4 @@ export type {
 } from './ledger/index.js'
 export { LedgerError, type ErrorCode } from './errors/index.js'
 export { MAX_KEY_SIZE } from './codec/index.js'
+export { connectInMemory, type MemoryLink } from './sync/index.js'

@@ -1,0 +1,275 @@
+import { toHex, type CID } from '../codec/index.js'
+import { LedgerError } from '../errors/index.js'
+import type { Engine, Listener, ListenOptions, Network, PageSyncState, Peer, SyncMode, SyncStats } from '../ledger/index.js'
+import { Announcer, realHeads } from './announcer.js'
+import { SyncContext, type SyncTuning } from './context.js'
+import { dispatch, type DispatchTarget } from './dispatch.js'
+import { handshake } from './handshake.js'
+import { KeyedLock } from './keyed-lock.js'
+import { PeerFetcher } from './peer-fetcher.js'
+import { pullFrom } from './pull.js'
+import { DEFAULT_TIMEOUT_MS, Session } from './session.js'
+import { SyncStates } from './sync-states.js'
+import { Tally } from './tally.js'
+import { connectWebSocket, listenWebSocket, protocolViolation, type Transport } from './transport/index.js'
+
+/** How a transport joins the network: which handshake role, with which token and frame limit. */
+export interface AttachOptions {
+  role: 'client' | 'server'
+  token?: string | undefined
+  maxFrameBytes?: number | undefined
+  /** Whether `sync` calls wait for this connection's handshake (outgoing connections, in-memory links). */
+  awaited?: boolean | undefined
+}
+
+/**
+ * A ledger's sync layer: its sessions with peers (WebSocket, in-memory), the listeners serving
+ * it, pulls and pushes per page, live announcements (autoSync), sync state, and the fetcher of
+ * lazy values. See docs/sync-protocol.md for the wire protocol and docs/sync.md for behaviour.
+ */
+export class SyncNetwork implements Network, DispatchTarget {
+  readonly ctx: SyncContext
+  readonly fetcher: PeerFetcher
+  readonly #engine: Engine
+  readonly #states = new SyncStates()
+  readonly #autoSync: boolean
+  readonly #timeoutMs: number
+  readonly #sessions = new Set<Session>()
+  readonly #connecting = new Set<Promise<unknown>>()
+  readonly #closers = new Set<() => Promise<void>>()
+  readonly #pullLock = new KeyedLock()
+  readonly #autoPulls = new WeakMap<Session, Map<string, { again: boolean }>>()
+  readonly #announcer: Announcer | undefined
+  #closed = false
+
+  constructor(engine: Engine, options: { autoSync: boolean } & SyncTuning) {
+    this.#engine = engine
+    this.#autoSync = options.autoSync
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.ctx = new SyncContext(engine, this.#states, options, (s, p, t, f) => this.pull(s, p, t, f))
+    this.fetcher = new PeerFetcher(() => this.#ready())
+    engine.values.fetcher = this.fetcher
+    this.#announcer = options.autoSync ? new Announcer(engine, this.#states, () => this.#open()) : undefined
+  }
+
+  /** Open sessions (for tests and the in-memory link). */
+  get sessions(): Session[] {
+    return this.#open()
+  }
+
+  async listen(options: ListenOptions): Promise<Listener> {
+    this.#assertOpen()
+    const token = options.token
+    const maxFrameBytes = options.maxFrameBytes
+    const server = await listenWebSocket({
+      host: options.host,
+      port: options.port,
+      maxFrameBytes,
+      onTransport: async (transport) => {
+        await this.attach(transport, { role: 'server', token, maxFrameBytes })
+      },
+    })
+    const close = (): Promise<void> => {
+      this.#closers.delete(close)
+      return server.close()
+    }
+    this.#closers.add(close)
+    if (this.#closed) await close()
+    return { url: server.url, port: server.port, close }
+  }
+
+  async connect(url: string, options: { token?: string }): Promise<Peer> {
+    this.#assertOpen()
+    const transport = await connectWebSocket(url)
+    const session = await this.attach(transport, { role: 'client', token: options.token, awaited: true })
+    return { id: session.remoteId, close: () => session.close() }
+  }
+
+  /** Runs the handshake on a fresh transport, then opens a session on it. */
+  attach(transport: Transport, options: AttachOptions): Promise<Session> {
+    if (this.#closed) {
+      void transport.close()
+      return Promise.reject(LedgerError.closed('ledger'))
+    }
+    const task = (async () => {
+      const result = await handshake(transport, {
+        role: options.role,
+        replicaId: this.#engine.replicaId,
+        token: options.token,
+        maxFrameBytes: options.maxFrameBytes,
+      })
+      if (this.#closed) {
+        await transport.close()
+        throw LedgerError.closed('ledger')
+      }
+      return this.#start(transport, result.remoteReplicaId, result.remoteMaxFrameBytes)
+    })()
+    if (options.awaited) {
+      this.#connecting.add(task)
+      void task.then(
+        () => this.#connecting.delete(task),
+        () => this.#connecting.delete(task),
+      )
+    }
+    return task
+  }
+
+  /** Registers something to close with the network (an in-memory link); returns its removal. */
+  track(close: () => Promise<void>): () => void {
+    this.#closers.add(close)
+    return () => this.#closers.delete(close)
+  }
+
+  async syncPage(pageId: Uint8Array, options: { mode: SyncMode; peers?: string[] }): Promise<SyncStats> {
+    this.#assertOpen()
+    let sessions = await this.#ready()
+    const peers = options.peers
+    if (peers !== undefined) {
+      const ids = new Set(sessions.map((s) => s.remoteId))
+      for (const p of peers) if (!ids.has(p)) throw LedgerError.invalidArgument(`no connected peer ${JSON.stringify(p.slice(0, 80))}`)
+      sessions = sessions.filter((s) => peers.includes(s.remoteId))
+    }
+    const total = new Tally()
+    const results = await Promise.allSettled(
+      sessions.map(async (session) => {
+        const tally = new Tally()
+        if (options.mode !== 'push') await this.pull(session, pageId, tally)
+        if (options.mode !== 'pull') await this.#push(session, pageId, tally)
+        return tally
+      }),
+    )
+    let error: unknown
+    for (const r of results) {
+      if (r.status === 'fulfilled') total.add(r.value)
+      else error ??= r.reason
+    }
+    if (error !== undefined) throw error
+    return total.toStats()
+  }
+
+  syncState(pageId: Uint8Array): PageSyncState {
+    return this.#states.get(pageId)
+  }
+
+  onSyncState(pageId: Uint8Array, listener: (state: PageSyncState) => void): () => void {
+    return this.#states.listen(pageId, listener)
+  }
+
+  /** Pulls a page from one peer; pulls of one page run one at a time, whichever peer they go to. */
+  pull(session: Session, pageId: Uint8Array, tally: Tally, forId?: number): Promise<void> {
+    const hex = toHex(pageId)
+    return this.#pullLock.run(hex, async () => {
+      const end = this.#states.begin(hex, 'download')
+      try {
+        await pullFrom(this.ctx, session, pageId, tally, forId)
+        end(true)
+      } catch (err) {
+        end(false)
+        throw err
+      }
+    })
+  }
+
+  announced(session: Session, pageId: Uint8Array, heads: CID[]): void {
+    const hex = toHex(pageId)
+    session.pages.add(hex)
+    session.remoteHeads.set(hex, heads)
+    session.announced.set(hex, heads)
+    if (this.#autoSync && !this.#closed) this.#autoPull(session, pageId, hex)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#announcer?.close()
+    await Promise.allSettled([...this.#closers].map((close) => close()))
+    await Promise.allSettled([...this.#sessions].map((s) => s.close()))
+  }
+
+  /** Asks the peer to pull the page (`pleasePull`) and waits until it has: one round trip. */
+  async #push(session: Session, pageId: Uint8Array, tally: Tally): Promise<void> {
+    const hex = toHex(pageId)
+    const heads = realHeads(await this.#engine.pageState(pageId))
+    const known = session.remoteHeads.get(hex)
+    if (heads.length === 0 || (known && heads.every((h) => known.some((k) => k.equals(h))))) return
+    session.pages.add(hex)
+    const end = this.#states.begin(hex, 'upload')
+    try {
+      const exchange = session.request({ t: 'pleasePull', page: pageId, heads }, tally)
+      const reply = await exchange.next()
+      if (reply?.t !== 'done') throw protocolViolation(`expected done, got ${String(reply?.t)}`)
+      session.remoteHeads.set(hex, heads)
+      end(true)
+    } catch (err) {
+      end(false)
+      throw err
+    }
+  }
+
+  /** Pulls after an announcement naming heads not stored here; coalesces repeats. */
+  #autoPull(session: Session, pageId: Uint8Array, hex: string): void {
+    let running = this.#autoPulls.get(session)
+    if (!running) this.#autoPulls.set(session, (running = new Map()))
+    const entry = running.get(hex)
+    if (entry) {
+      entry.again = true
+      return
+    }
+    const mine = { again: true }
+    running.set(hex, mine)
+    this.#states.pending(hex, 'download', 1)
+    void (async () => {
+      try {
+        while (mine.again && !session.closed && !this.#closed) {
+          mine.again = false
+          const wanted = session.announced.get(hex) ?? []
+          const present = await this.#engine.store.getBlocks(wanted)
+          if (present.every((b) => b !== undefined)) continue
+          await this.pull(session, pageId, new Tally())
+        }
+      } catch {
+        // Reported through the sync state; a peer at fault was dropped.
+      } finally {
+        running.delete(hex)
+        this.#states.pending(hex, 'download', -1)
+      }
+    })()
+  }
+
+  #start(transport: Transport, remoteId: string, remoteMaxFrameBytes: number): Session {
+    const session = new Session(transport, {
+      remoteId,
+      remoteMaxFrameBytes,
+      timeoutMs: this.#timeoutMs,
+      onRequest: (s, m, n) => dispatch(this, s, m, n),
+      onClose: (s, err) => this.#dropped(s, err),
+    })
+    this.#sessions.add(session)
+    if (this.#announcer) {
+      this.#announcer.announceAll(session).catch((err: unknown) => {
+        void session.close(LedgerError.is(err) ? err : LedgerError.network('announcing pages failed', err))
+      })
+    }
+    return session
+  }
+
+  #dropped(session: Session, err: LedgerError | undefined): void {
+    this.#sessions.delete(session)
+    if (err === undefined || this.#closed) return
+    for (const hex of session.pages) this.#states.fail(hex)
+  }
+
+  async #ready(): Promise<Session[]> {
+    if (this.#connecting.size > 0) await Promise.allSettled([...this.#connecting])
+    return this.#open()
+  }
+
+  #open(): Session[] {
+    return [...this.#sessions].filter((s) => !s.closed)
+  }
+
+  #assertOpen(): void {
+    this.#engine.assertOpen()
+    if (this.#closed) throw LedgerError.closed('ledger')
+  }
+}
