@@ -67,9 +67,9 @@ say(`  a second sync with nothing new: ${stats(await bNotes.sync())}`)
 
 say('\n3. Concurrent edits, merged by last-one-wins (the default)')
 await aNotes.put('colour', 'red')
-await bNotes.put('colour', 'green') // later, so newer
-await bNotes.put('size', 'large')
 await aNotes.delete('shape')
+await bNotes.put('size', 'large')
+await bNotes.put('colour', 'green') // bob's head is newer: his side wins keys changed on both
 await settle(aNotes, bNotes)
 await show('alice', aNotes)
 await show('bob  ', bNotes)
