@@ -68,8 +68,9 @@ export async function exchange(ledgers: readonly Ledger[], pageId: string): Prom
   const blocks: Block[] = []
   const heads: Commit[] = []
   for (const e of engines) {
-    for await (const b of e.store.allBlocks()) blocks.push(b)
+    // Heads first: every block they need is stored before they became heads.
     heads.push(...(await e.pageState(id)).heads.filter((h) => h.generation > 0))
+    for await (const b of e.store.allBlocks()) blocks.push(b)
   }
   await Promise.all(engines.map((e) => e.store.write({ blocks })))
   for (const e of engines) {
@@ -86,10 +87,11 @@ export async function push(from: Ledger, to: Ledger, pageId: string, toPage: Pag
   const id = new TextEncoder().encode(pageId)
   const src = engineOf(from)
   const dst = engineOf(to)
+  // Heads first: every block they need is stored before they became heads.
+  const heads = (await src.pageState(id)).heads.filter((h) => h.generation > 0)
   const blocks: Block[] = []
   for await (const b of src.store.allBlocks()) blocks.push(b)
   await dst.store.write({ blocks })
-  const heads = (await src.pageState(id)).heads.filter((h) => h.generation > 0)
   const state = await dst.pageState(id)
   const known = new Set(state.heads.map((h) => h.cid.toString()))
   const missing = heads.filter((h) => !known.has(h.cid.toString()))

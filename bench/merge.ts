@@ -1,0 +1,252 @@
+// Merge benchmark: two heads each changing 1 % of a 100k-entry page (100-byte values).
+// Usage: NODE_OPTIONS=--expose-gc npx tsx bench/merge.ts [--n 100000] [--memory]   → one JSON object.
+// (--expose-gc lets it collect the bulk load's garbage before each timing; optional.)
+//   lww          last-one-wins merge: median of 5 (warm cache), the phases of one, and cold
+//                (reopened ledger: page load and node reads from disk included)
+//   automatic    automatic-with-fallback with 100 conflicting keys and a trivial resolver, median of 5
+//   crissCross   five rounds of two replicas resolving the same heads differently, then the
+//                final merge, whose base is folded recursively from the criss-cross
+// Times are end to end: from the policy change (or page open) until the connection is on the
+// single merged head (`waitForConflictResolution`), store write included.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Ledger, type LedgerOptions, type MergeContext, type Page } from '../src/index.js'
+import type { Block } from '../src/codec/index.js'
+import type { Commit } from '../src/commit/index.js'
+import { engineOf } from '../src/ledger/index.js'
+import { buildMergeCommit, findCommonAncestors, lastOneWins, planMerge } from '../src/merge/index.js'
+import { dataset, log, prng, time } from './lib/fixtures.js'
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100000' },
+    memory: { type: 'boolean', default: false },
+  },
+})
+const N = Number(args.n)
+const CHANGED = Math.max(1, Math.floor(N / 100))
+const CONFLICTS = 100
+const ROUNDS = 5
+const REPS = 5
+const PAGE = 'bench'
+const root = mkdtempSync(join(tmpdir(), 'dagkv-merge-bench-'))
+let dirs = 0
+const { keys, values } = dataset(N)
+
+/** A fresh ledger on disk (or in memory with --memory), with a deterministic clock. */
+async function open(options: LedgerOptions = {}, path?: string): Promise<Ledger> {
+  let t = 1_000_000
+  const location = args.memory ? {} : { path: path ?? join(root, `db${dirs++}`) }
+  return Ledger.open({ autoSync: false, replicaId: 'bench', clock: () => t++, ...location, ...options })
+}
+
+/** Key i's value, changed: bytes 0-1 hold `tag`, so different tags give different values. */
+const fresh = (i: number, tag: number): Uint8Array => {
+  const v = values[i]!.slice()
+  v[0] = tag & 0xff
+  v[1] = (tag >> 8) & 0xff
+  return v
+}
+
+async function bulkLoad(page: Page): Promise<void> {
+  await page.startTransaction()
+  for (let i = 0; i < N; i++) void page.put(keys[i]!, values[i]!)
+  await page.commit()
+}
+
+/**
+ * Two connections each change CHANGED keys in one transaction from the same base: disjoint key
+ * sets except `overlap` keys that both change to different values.
+ */
+async function fork(ledger: Ledger, overlap: number, seed: number): Promise<Page> {
+  const rnd = prng(seed)
+  const picked = new Set<number>()
+  while (picked.size < 2 * CHANGED - overlap) picked.add(Math.floor(rnd() * N))
+  const all = [...picked]
+  const shared = all.slice(0, overlap)
+  const sideA = [...shared, ...all.slice(overlap, CHANGED)]
+  const sideB = [...shared, ...all.slice(CHANGED)]
+  const a = await ledger.page(PAGE)
+  const b = await ledger.page(PAGE)
+  await a.startTransaction()
+  await b.startTransaction()
+  for (const i of sideA) void a.put(keys[i]!, fresh(i, 2 * seed))
+  for (const i of sideB) void b.put(keys[i]!, fresh(i, 2 * seed + 1))
+  await a.commit()
+  await b.commit()
+  return a
+}
+
+async function headCount(ledger: Ledger): Promise<number> {
+  return (await engineOf(ledger).pageState(new TextEncoder().encode(PAGE))).heads.length
+}
+
+const median = (xs: number[]): number => +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
+
+/**
+ * REPS times: two connections fork from the current head (merging held off: custom policy, no
+ * resolver), then `policy` is set and the merge timed until the connection is on the merged head.
+ */
+async function repeatedMerges(
+  ledger: Ledger,
+  overlap: number,
+  set: () => Promise<void>,
+): Promise<{ ms: number[]; page: Page }> {
+  const ms: number[] = []
+  let page!: Page
+  for (let rep = 0; rep < REPS; rep++) {
+    await ledger.setMergePolicy(PAGE, 'custom')
+    page = await fork(ledger, overlap, 100 + rep)
+    if ((await headCount(ledger)) !== 2) throw new Error('expected two heads')
+    gc()
+    ms.push((await time(async () => {
+      await set()
+      await page.waitForConflictResolution()
+    })).ms)
+  }
+  return { ms, page }
+}
+
+/** Where a last-one-wins merge spends its time, by phase (nothing stored but the write). */
+async function phases(ledger: Ledger): Promise<Record<string, number>> {
+  await ledger.setMergePolicy(PAGE, 'custom')
+  await fork(ledger, 0, 999)
+  const engine = engineOf(ledger)
+  const [h1, h2] = (await engine.pageState(new TextEncoder().encode(PAGE))).heads
+  const env = { commits: engine.commits, tree: engine.tree, writeBlocks: async () => {} }
+  gc()
+  const plan = await time(() => planMerge(env, h1!, h2!))
+  if (plan.result.kind !== 'merge') throw new Error('expected a three-way merge')
+  const { left, right, base } = plan.result
+  const policy = await time(() => lastOneWins(engine.tree, base.root, left.root, right.root))
+  const apply = await time(() => buildMergeCommit(engine.tree, left, right, policy.result.changes))
+  const write = await time(() => engine.store.write({ blocks: apply.result.blocks }))
+  return {
+    planMs: +plan.ms.toFixed(1),
+    threeWayDiffMs: +policy.ms.toFixed(1),
+    applyMs: +apply.ms.toFixed(1),
+    writeMs: +write.ms.toFixed(1),
+    blocks: apply.result.blocks.length,
+  }
+}
+
+async function lww(): Promise<Record<string, unknown>> {
+  log('lww: warm')
+  const ledger = await open({ mergePolicy: 'custom' })
+  await bulkLoad(await ledger.page(PAGE))
+  const { ms } = await repeatedMerges(ledger, 0, () => ledger.setMergePolicy(PAGE, 'last-one-wins'))
+  const out: Record<string, unknown> = { medianMs: median(ms), minMs: +Math.min(...ms).toFixed(1), phases: await phases(ledger) }
+  await ledger.close()
+  if (!args.memory) {
+    log('lww: cold')
+    const path = join(root, `db${dirs++}`)
+    const build = await open({ mergePolicy: 'custom' }, path)
+    await bulkLoad(await build.page(PAGE))
+    await fork(build, 0, 7)
+    await build.close()
+    const reopened = await Ledger.open({ path, autoSync: false, mergePolicy: 'last-one-wins' })
+    const c = await time(async () => (await reopened.page(PAGE)).waitForConflictResolution())
+    await reopened.close()
+    out.coldMs = +c.ms.toFixed(1)
+  }
+  return out
+}
+
+async function automatic(): Promise<Record<string, number>> {
+  log('automatic-with-fallback')
+  const ledger = await open({ mergePolicy: 'custom' })
+  await bulkLoad(await ledger.page(PAGE))
+  let conflicts = 0
+  const resolver = async (m: MergeContext): Promise<void> => {
+    const take: { key: Uint8Array; source: 'right' }[] = []
+    for await (const d of m.conflictingDiff()) take.push({ key: d.key, source: 'right' })
+    conflicts = take.length
+    await m.merge(take)
+  }
+  const { ms } = await repeatedMerges(ledger, CONFLICTS, () => ledger.setMergePolicy(PAGE, 'automatic-with-fallback', resolver))
+  await ledger.close()
+  return { conflicts, medianMs: median(ms), minMs: +Math.min(...ms).toFixed(1) }
+}
+
+/** Copies every block and the page's heads from `from` into `to` (what sync will do). */
+async function copyPage(from: Ledger, to: Ledger): Promise<void> {
+  const id = new TextEncoder().encode(PAGE)
+  const src = engineOf(from)
+  const dst = engineOf(to)
+  // Heads first: every block they need is stored before they became heads.
+  const heads = (await src.pageState(id)).heads.filter((h) => h.generation > 0)
+  const blocks: Block[] = []
+  for await (const b of src.store.allBlocks()) blocks.push(b)
+  await dst.store.write({ blocks })
+  const state = await dst.pageState(id)
+  const known = new Set(state.heads.map((h) => h.cid.toString()))
+  const missing: Commit[] = heads.filter((h) => !known.has(h.cid.toString()))
+  if (missing.length > 0) await state.exclusive(() => state.addLocked(missing, []))
+}
+
+async function crissCross(): Promise<Record<string, number>> {
+  log('criss-cross')
+  const takeRight = async (m: MergeContext): Promise<void> => {
+    await m.mergeNonConflictingEntries()
+    const take: { key: Uint8Array; source: 'right' }[] = []
+    for await (const d of m.conflictingDiff()) take.push({ key: d.key, source: 'right' })
+    await m.merge(take)
+  }
+  // A merges by last-one-wins, B keeps the older side: every round they merge differently.
+  const a = await open({ replicaId: 'A' })
+  const b = await open({ replicaId: 'B', mergePolicy: 'custom', resolver: takeRight })
+  const [pa, pb] = [await a.page(PAGE), await b.page(PAGE)]
+  await bulkLoad(pa)
+  await copyPage(a, b)
+  await pb.waitForConflictResolution()
+  const rnd = prng(11)
+  for (let round = 0; round < ROUNDS; round++) {
+    log(`  round ${round + 1}`)
+    for (const [page, tag] of [[pa, 10 + round], [pb, 20 + round]] as const) {
+      await page.startTransaction()
+      for (let j = 0; j < CHANGED; j++) {
+        const i = j < 10 ? j : Math.floor(rnd() * N) // keys 0..9 conflict every round
+        void page.put(keys[i]!, fresh(i, tag))
+      }
+      await page.commit()
+    }
+    if (round === ROUNDS - 1) break
+    await copyPage(a, b)
+    await copyPage(b, a)
+    await Promise.all([pa.waitForConflictResolution(), pb.waitForConflictResolution()])
+  }
+  // The final merge, on a third replica that receives both sides' histories.
+  const c = await open({ replicaId: 'C', mergePolicy: 'custom' })
+  await copyPage(a, c)
+  await copyPage(b, c)
+  const heads = (await engineOf(c).pageState(new TextEncoder().encode(PAGE))).heads
+  const env = { commits: engineOf(c).commits, tree: engineOf(c).tree, writeBlocks: async () => {} }
+  const lcas = (await findCommonAncestors(env, heads[0]!, heads[1]!)).ancestors.length
+  const pc = await c.page(PAGE)
+  gc()
+  const t = await time(async () => {
+    await c.setMergePolicy(PAGE, 'last-one-wins')
+    await pc.waitForConflictResolution()
+  })
+  await Promise.all([a.close(), b.close(), c.close()])
+  return { rounds: ROUNDS, lowestCommonAncestors: lcas, mergeMs: +t.ms.toFixed(1) }
+}
+
+try {
+  const out = {
+    entries: N,
+    valueBytes: 100,
+    changedPerSide: CHANGED,
+    store: args.memory ? 'memory' : 'classic-level',
+    lastOneWins: await lww(),
+    automaticWithFallback: await automatic(),
+    crissCross: await crissCross(),
+    targets: { lastOneWinsMs: 50, automaticWithFallbackMs: 100 },
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`)
+} finally {
+  rmSync(root, { recursive: true, force: true })
+}
