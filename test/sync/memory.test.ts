@@ -1,0 +1,4 @@
+import { memoryLinker } from './helpers.js'
+import { syncSuite } from './suite.js'
+
+syncSuite('in-memory links', memoryLinker)

@@ -1,0 +1,4 @@
+import { websocketLinker } from './helpers.js'
+import { syncSuite } from './suite.js'
+
+syncSuite('WebSocket', websocketLinker)
