@@ -1,0 +1,422 @@
+import { compareBytes, equalBytes, type Block, type CID } from '../codec/index.js'
+import { LedgerError } from '../errors/index.js'
+import type { TreeChange, TreeEntry } from './interface.js'
+import { keyLevel, MAX_LEVEL } from './level.js'
+import { draftSize, NODE_CID_BYTES, writeDraft, writeNodeCid } from './node-codec.js'
+import { EMPTY_BLOCK, type NodeStore } from './node-store.js'
+import {
+  checkChild,
+  childSlice,
+  compareKeyOf,
+  Draft,
+  keyOf,
+  matchesOf,
+  pushEntries,
+  searchOf,
+  Node,
+  type AnyNode,
+  type Ref,
+  type Seg,
+} from './node.js'
+
+// Batch apply: one pass over the changes (sorted by key) and the paths they touch.
+//
+// `applySub(ref, changes)` returns the canonical subtree of (ref's entries + changes). With N the
+// top node of ref (level L) and M the highest level among the inserted keys:
+//   - M > L: the result's top node has level M; its keys are the level-M inserts, and between
+//     them lie the pieces of ref split at those keys, each updated recursively ("raise").
+//   - M <= L: walk N from change to change ("merge"), copying untouched entries and gaps as
+//     they are. A new level-L key splits its gap's child in two; a deleted entry of N joins the
+//     pieces on its two sides into one gap; other changes go down into their gap's child. If N
+//     loses all its keys the result is the joined child, several levels lower (empty levels are
+//     skipped, never stored).
+// `split` and `join` are the usual O(height) path-copying operations of a Merkle search tree.
+// Untouched subtrees keep their CIDs. New nodes are drafts (runs of old nodes' entries plus new
+// entries) until `finalize` encodes them bottom-up; a run is copied as one byte range.
+
+type Bound = Uint8Array | undefined
+
+interface Piece {
+  readonly ref: Ref | null
+  readonly lo: Bound
+  readonly hi: Bound
+}
+
+function validateChanges(changes: readonly TreeChange[]): Int8Array {
+  const levels = new Int8Array(changes.length)
+  let prev: Uint8Array | undefined
+  for (let i = 0; i < changes.length; i++) {
+    const ch = changes[i]!
+    const key = ch.key
+    if (!(key instanceof Uint8Array)) throw LedgerError.invalidArgument('tree change key must be a Uint8Array')
+    if (prev !== undefined && compareBytes(prev, key) >= 0) {
+      throw LedgerError.invalidArgument('tree changes must be sorted by key, with unique keys')
+    }
+    prev = key
+    const e = ch.entry
+    if (e === undefined) {
+      levels[i] = -1
+      continue
+    }
+    if (e.key !== key && !equalBytes(e.key, key)) throw LedgerError.invalidArgument('tree change entry key differs from its key')
+    if (e.priority !== 'eager' && e.priority !== 'lazy') throw LedgerError.invalidArgument('bad entry priority')
+    const v = e.value as { inline?: unknown; link?: { bytes?: unknown }; size?: unknown }
+    if (v.inline !== undefined) {
+      if (!(v.inline instanceof Uint8Array)) throw LedgerError.invalidArgument('inline value must be a Uint8Array')
+    } else if (
+      !(v.link?.bytes instanceof Uint8Array) ||
+      typeof v.size !== 'number' ||
+      !Number.isSafeInteger(v.size) ||
+      v.size < 0
+    ) {
+      throw LedgerError.invalidArgument('value must be { inline } or { link, size }')
+    }
+    levels[i] = keyLevel(key)
+  }
+  return levels
+}
+
+function segsOf(x: AnyNode, from: number, to: number): Seg[] {
+  const out: Seg[] = []
+  pushEntries(out, x, from, to)
+  return out
+}
+
+class Applier {
+  readonly #store: NodeStore
+  readonly #changes: readonly TreeChange[]
+  readonly #levels: Int8Array
+  readonly blocks: Block[] = []
+
+  constructor(store: NodeStore, changes: readonly TreeChange[], levels: Int8Array) {
+    this.#store = store
+    this.#changes = changes
+    this.#levels = levels
+  }
+
+  /** `#load` without I/O (and without an async hop) when the node is in memory. */
+  #loadCached(ref: Ref, parentLevel: number, lo: Bound, hi: Bound): AnyNode | undefined {
+    if (ref instanceof Draft) return ref
+    const node = this.#store.cached(ref)
+    if (node !== undefined) checkChild(node, parentLevel, lo, hi)
+    return node
+  }
+
+  async #loadStored(cid: CID, parentLevel: number, lo: Bound, hi: Bound): Promise<Node> {
+    const node = await this.#store.load(cid)
+    checkChild(node, parentLevel, lo, hi)
+    return node
+  }
+
+  /** The node of `ref`; a stored one is checked against its place (below parentLevel, in (lo, hi)). */
+  async #load(ref: Ref, parentLevel: number, lo: Bound, hi: Bound): Promise<AnyNode> {
+    return this.#loadCached(ref, parentLevel, lo, hi) ?? this.#loadStored(ref as CID, parentLevel, lo, hi)
+  }
+
+  #entry(i: number): TreeEntry {
+    return this.#changes[i]!.entry as TreeEntry
+  }
+
+  async applySub(ref: Ref | null, parentLevel: number, lo: Bound, hi: Bound, from: number, to: number): Promise<Ref | null> {
+    if (from === to) return ref
+    if (ref === null) return this.build(from, to)
+    const node = this.#loadCached(ref, parentLevel, lo, hi) ?? (await this.#loadStored(ref as CID, parentLevel, lo, hi))
+    const levels = this.#levels
+    let top = -1
+    for (let i = from; i < to; i++) if (levels[i]! > top) top = levels[i]!
+    if (top > node.level) return this.#raise(ref, top, lo, hi, from, to)
+    return this.#merge(node, ref, lo, hi, from, to)
+  }
+
+  /** Inserts include keys above the subtree's top level: they become the new top node. */
+  async #raise(ref: Ref, level: number, lo: Bound, hi: Bound, from: number, to: number): Promise<Ref> {
+    const levels = this.#levels
+    const segs: Seg[] = []
+    const children: (Ref | null)[] = []
+    let rest: Ref | null = ref
+    let restLo = lo
+    let seg = from
+    for (let i = from; i < to; i++) {
+      if (levels[i] !== level) continue
+      const key = this.#changes[i]!.key
+      const [left, right] = await this.#split(rest, level + 1, restLo, hi, key)
+      children.push(await this.applySub(left, level, restLo, key, seg, i))
+      segs.push(this.#entry(i))
+      rest = right
+      restLo = key
+      seg = i + 1
+    }
+    children.push(await this.applySub(rest, level, restLo, hi, seg, to))
+    return new Draft(level, segs, children)
+  }
+
+  /** No insert above the node's level: merge the changes into its entries and gaps. */
+  async #merge(node: AnyNode, ref: Ref, lo: Bound, hi: Bound, from: number, to: number): Promise<Ref | null> {
+    const changes = this.#changes
+    const levels = this.#levels
+    const level = node.level
+    const n = node.n
+    const segs: Seg[] = []
+    const kids: (Ref | null)[] = []
+    // Pieces of the output gap being assembled (more than one only after a deletion).
+    const pieces: Piece[] = []
+    let changed = false
+    // Gaps < e and entries < e of `node` are done.
+    let e = 0
+    let c = from
+
+    const gapLo = (g: number): Bound => (g > 0 ? keyOf(node, g - 1) : lo)
+    const gapHi = (g: number): Bound => (g < n ? keyOf(node, g) : hi)
+    const close = async (): Promise<Ref | null> =>
+      pieces.length === 1 ? (pieces.pop() as Piece).ref : this.#joinAll(pieces, level)
+    // Emits gaps and entries [e, g) unchanged; gap g is then the open one.
+    const copyUpTo = async (g: number): Promise<void> => {
+      if (g <= e) return
+      if (pieces.length > 0) {
+        pieces.push({ ref: node.child(e), lo: gapLo(e), hi: gapHi(e) })
+        kids.push(await close())
+      } else {
+        kids.push(node.child(e))
+      }
+      pushEntries(segs, node, e, g)
+      for (let i = e + 1; i < g; i++) kids.push(node.child(i))
+      e = g
+    }
+
+    while (c < to) {
+      const s = searchOf(node, changes[c]!.key, e)
+      const g = s >= 0 ? s : ~s
+      await copyUpTo(g)
+      if (s < 0) {
+        // Changes strictly inside gap g.
+        let end = to
+        if (g < n) {
+          end = c + 1
+          while (end < to && compareKeyOf(node, g, changes[end]!.key) > 0) end++
+        }
+        const gHi = gapHi(g)
+        const original = node.child(g)
+        let sub = original
+        let subLo = gapLo(g)
+        let seg = c
+        for (let i = c; i < end; i++) {
+          if (levels[i] !== level) continue
+          // A new key of this node's level splits the gap.
+          const key = changes[i]!.key
+          const [left, right] = await this.#split(sub, level, subLo, gHi, key)
+          pieces.push({ ref: seg < i ? await this.applySub(left, level, subLo, key, seg, i) : left, lo: subLo, hi: key })
+          kids.push(await close())
+          segs.push(this.#entry(i))
+          changed = true
+          sub = right
+          subLo = key
+          seg = i + 1
+        }
+        const piece = seg < end ? await this.applySub(sub, level, subLo, gHi, seg, end) : sub
+        if (piece !== original) changed = true
+        pieces.push({ ref: piece, lo: subLo, hi: gHi })
+        c = end
+      } else {
+        pieces.push({ ref: node.child(g), lo: gapLo(g), hi: gapHi(g) })
+      }
+      e = g + 1
+      if (g === n) break
+      // Entry g.
+      if (c < to && compareKeyOf(node, g, changes[c]!.key) === 0) {
+        const next = changes[c++]!.entry
+        if (next === undefined) {
+          // Deleted: the pieces on its two sides end up in one gap.
+          changed = true
+          continue
+        }
+        kids.push(await close())
+        if (matchesOf(node, g, next)) {
+          pushEntries(segs, node, g, g + 1)
+        } else {
+          segs.push(next)
+          changed = true
+        }
+      } else {
+        kids.push(await close())
+        pushEntries(segs, node, g, g + 1)
+      }
+    }
+    if (e <= n) {
+      if (pieces.length > 0) {
+        pieces.push({ ref: node.child(e), lo: gapLo(e), hi: gapHi(e) })
+        kids.push(await close())
+      } else {
+        kids.push(node.child(e))
+      }
+      pushEntries(segs, node, e, n)
+      for (let i = e + 1; i <= n; i++) kids.push(node.child(i))
+    } else {
+      kids.push(await close())
+    }
+    if (!changed) return ref
+    if (segs.length === 0) return kids[0] ?? null
+    return new Draft(level, segs, kids)
+  }
+
+  /** Joins the pieces left to right and empties the list. */
+  async #joinAll(pieces: Piece[], parentLevel: number): Promise<Ref | null> {
+    const first = pieces[0]!
+    let acc = first.ref
+    for (let j = 1; j < pieces.length; j++) {
+      const p = pieces[j]!
+      acc = await this.#join(acc, p.ref, parentLevel, first.lo, pieces[j - 1]!.hi, p.lo, p.hi)
+    }
+    pieces.length = 0
+    return acc
+  }
+
+  /** Splits a subtree at a key it does not hold: (keys below, keys above). */
+  async #split(ref: Ref | null, parentLevel: number, lo: Bound, hi: Bound, key: Uint8Array): Promise<[Ref | null, Ref | null]> {
+    if (ref === null) return [null, null]
+    const node = await this.#load(ref, parentLevel, lo, hi)
+    const n = node.n
+    const s = searchOf(node, key)
+    if (s >= 0) throw LedgerError.integrity('malformed tree: key found below its level')
+    const i = ~s
+    const [l, r] = await this.#split(node.child(i), node.level, i > 0 ? keyOf(node, i - 1) : lo, i < n ? keyOf(node, i) : hi, key)
+    if (i === n && r === null) return [ref, null]
+    if (i === 0 && l === null) return [null, ref]
+    const left = i === 0 ? l : new Draft(node.level, segsOf(node, 0, i), [...childSlice(node, 0, i), l])
+    const right = i === n ? r : new Draft(node.level, segsOf(node, i, n), [r, ...childSlice(node, i + 1, n + 1)])
+    return [left, right]
+  }
+
+  /** Joins two subtrees, every key of `a` below every key of `b`. */
+  async #join(
+    a: Ref | null,
+    b: Ref | null,
+    parentLevel: number,
+    aLo: Bound,
+    aHi: Bound,
+    bLo: Bound,
+    bHi: Bound,
+  ): Promise<Ref | null> {
+    if (a === null) return b
+    if (b === null) return a
+    const A = await this.#load(a, parentLevel, aLo, aHi)
+    const B = await this.#load(b, parentLevel, bLo, bHi)
+    const na = A.n
+    const nb = B.n
+    if (A.level === B.level) {
+      const mid = await this.#join(A.child(na), B.child(0), A.level, keyOf(A, na - 1), aHi, bLo, keyOf(B, 0))
+      const segs = segsOf(A, 0, na)
+      pushEntries(segs, B, 0, nb)
+      return new Draft(A.level, segs, [...childSlice(A, 0, na), mid, ...childSlice(B, 1, nb + 1)])
+    }
+    if (A.level > B.level) {
+      const mid = await this.#join(A.child(na), b, A.level, keyOf(A, na - 1), aHi, bLo, bHi)
+      return new Draft(A.level, segsOf(A, 0, na), [...childSlice(A, 0, na), mid])
+    }
+    const mid = await this.#join(a, B.child(0), B.level, aLo, aHi, bLo, keyOf(B, 0))
+    return new Draft(B.level, segsOf(B, 0, nb), [mid, ...childSlice(B, 1, nb + 1)])
+  }
+
+  /** A fresh subtree from the inserts among changes[from, to) (deletes of absent keys drop out). */
+  build(from: number, to: number): Draft | null {
+    const levels = this.#levels
+    let top = -1
+    for (let i = from; i < to; i++) if (levels[i]! > top) top = levels[i]!
+    if (top < 0) return null
+    const segs: Seg[] = []
+    const children: (Ref | null)[] = []
+    let seg = from
+    for (let i = from; i < to; i++) {
+      if (levels[i] !== top) continue
+      children.push(seg === i ? null : this.build(seg, i))
+      segs.push(this.#entry(i))
+      seg = i + 1
+    }
+    children.push(seg === to ? null : this.build(seg, to))
+    return new Draft(top, segs, children)
+  }
+
+  /**
+   * Encodes the drafts under `root` bottom-up into blocks, and makes them readable (pending)
+   * as nodes. Block bytes come from Node's Buffer pool (no zero-filling, no separate backing
+   * store for blocks under 4 KiB; every byte is written). CIDs are carved from small shared
+   * buffers: multiformats copies a small standalone array when it builds a CID, not a view.
+   */
+  finalize(root: Ref): CID {
+    if (!(root instanceof Draft)) return root
+    const order: Draft[] = []
+    const collect = (d: Draft): void => {
+      const c = d.children
+      if (c !== null) {
+        for (let i = 0; i < c.length; i++) {
+          const x = c[i]
+          if (x instanceof Draft && x.cid === undefined) collect(x)
+        }
+      }
+      order.push(d)
+    }
+    collect(root)
+    for (let k = 0; k < order.length; k++) {
+      const d = order[k]!
+      const c = d.children
+      let children: (CID | null)[] | null = null
+      if (c !== null) {
+        children = new Array<CID | null>(c.length)
+        for (let i = 0; i < c.length; i++) {
+          const x = c[i]!
+          children[i] = x === null ? null : x instanceof Draft ? (x.cid as CID) : x
+        }
+      }
+      const size = draftSize(d)
+      const buf = Buffer.allocUnsafe(size)
+      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, size)
+      const { off, flags } = writeDraft(bytes, d, children)
+      const cid = writeNodeCid(bytes, cidSlab.take(NODE_CID_BYTES))
+      d.cid = cid
+      this.#store.addPending(new Node(d.level, bytes, d.n, off, flags, children, cid))
+      this.blocks.push({ cid, bytes })
+    }
+    return root.cid as CID
+  }
+}
+
+/** Hands out views of larger buffers. */
+class Slab {
+  readonly #chunk: number
+  #buf: Uint8Array = new Uint8Array(0)
+  #at = 0
+
+  constructor(chunk: number) {
+    this.#chunk = chunk
+  }
+
+  take(size: number): Uint8Array {
+    if (this.#at + size > this.#buf.length) {
+      this.#buf = new Uint8Array(Math.max(this.#chunk, size))
+      this.#at = 0
+    }
+    const out = this.#buf.subarray(this.#at, this.#at + size)
+    this.#at += size
+    return out
+  }
+}
+
+const cidSlab = new Slab(64 * NODE_CID_BYTES)
+
+/** Applies sorted, unique-key changes to the tree at `root` (see the header comment). */
+export async function applyChanges(
+  store: NodeStore,
+  root: CID,
+  changes: readonly TreeChange[],
+): Promise<{ root: CID; blocks: Block[] }> {
+  const levels = validateChanges(changes)
+  if (changes.length === 0) return { root, blocks: [] }
+  const rootNode = store.cached(root) ?? (await store.load(root))
+  const start: Ref | null = rootNode.n === 0 ? null : root
+  const applier = new Applier(store, changes, levels)
+  const result = await applier.applySub(start, MAX_LEVEL + 1, undefined, undefined, 0, changes.length)
+  if (result === null) {
+    return { root: EMPTY_BLOCK.cid, blocks: start === null ? [] : [EMPTY_BLOCK] }
+  }
+  const cid = applier.finalize(result)
+  return { root: cid, blocks: applier.blocks }
+}

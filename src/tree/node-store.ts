@@ -1,0 +1,118 @@
+import { LRUCache } from 'lru-cache'
+import { equalBytes, type Block, type CID } from '../codec/index.js'
+import { LedgerError } from '../errors/index.js'
+import type { BlockReader } from '../store/index.js'
+import { decodeNode, encodeNode, nodeBlock } from './node-codec.js'
+import { Node } from './node.js'
+
+/** Default bound of the decoded-node cache: 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+
+const EMPTY_BYTES = encodeNode(0, [], null)
+/** The block of the empty tree: a level-0 node with no entries. */
+export const EMPTY_BLOCK: Block = nodeBlock(EMPTY_BYTES)
+
+/**
+ * Cache key of a CID: 48 bits of its digest (the last 6 bytes of the CID). Cheap (no string),
+ * and a hit is confirmed by comparing the full CID, so a collision costs a miss, never a wrong node.
+ */
+function cidKey(cid: CID): number {
+  const b = cid.bytes
+  const n = b.length
+  return (
+    (b[n - 6]! * 0x10000 + ((b[n - 5]! << 8) | b[n - 4]!)) * 0x1000000 + ((b[n - 3]! << 16) | (b[n - 2]! << 8) | b[n - 1]!)
+  )
+}
+
+function sameCid(node: Node, cid: CID): boolean {
+  const c = node.cid as CID
+  return c === cid || equalBytes(c.bytes, cid.bytes)
+}
+
+/**
+ * Decoded nodes by CID: a bounded LRU of stored nodes in front of the block reader, plus the
+ * nodes `apply` built that the caller has not stored yet ("pending"). Pending nodes are held
+ * outside the LRU until `markStored`, so a new root stays readable however small the cache is.
+ */
+export class NodeStore {
+  readonly #reader: BlockReader
+  readonly #cache: LRUCache<number, Node>
+  readonly #pending = new Map<number, Node>()
+  readonly #empty: Node
+
+  constructor(reader: BlockReader, cacheBytes: number) {
+    this.#reader = reader
+    this.#cache = new LRUCache<number, Node>({
+      maxSize: Math.max(1, cacheBytes),
+      sizeCalculation: (node) => node.size,
+    })
+    this.#empty = decodeNode(EMPTY_BYTES, EMPTY_BLOCK.cid)
+    this.#pending.set(cidKey(EMPTY_BLOCK.cid), this.#empty)
+  }
+
+  /** The node if it is in memory (cache, pending or the empty node), without I/O. */
+  cached(cid: CID): Node | undefined {
+    const key = cidKey(cid)
+    const hit = this.#cache.get(key)
+    if (hit !== undefined && sameCid(hit, cid)) return hit
+    const pending = this.#pending.get(key)
+    if (pending !== undefined && sameCid(pending, cid)) return pending
+    return undefined
+  }
+
+  /** Loads and decodes a node; NEEDS_FETCH (data.cid) when the block is not stored here. */
+  async load(cid: CID): Promise<Node> {
+    const hit = this.cached(cid)
+    if (hit !== undefined) return hit
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = await this.#reader.getBlock(cid)
+    } catch (err) {
+      if (err instanceof LedgerError) throw err
+      throw LedgerError.io('tree node read failed', err)
+    }
+    if (bytes === undefined) {
+      throw new LedgerError('NEEDS_FETCH', `tree node ${cid.toString()} is not in the store`, { data: { cid } })
+    }
+    // Blocks in the store were checked on arrival (sync calls `links`), so key levels are not
+    // re-hashed here; the shape is still fully validated.
+    const node = decodeNode(bytes, cid, { checkLevels: false })
+    this.#cache.set(cidKey(cid), node)
+    return node
+  }
+
+  /** Keeps a node built by `apply` readable until `markStored`. */
+  addPending(node: Node): void {
+    const key = cidKey(node.cid as CID)
+    this.#pending.set(key, node)
+    this.#cache.set(key, node)
+  }
+
+  /** Bytes of a pending node, if `cid` is one (the empty tree's block always is). */
+  pendingBytes(cid: CID): Uint8Array | undefined {
+    const p = this.#pending.get(cidKey(cid))
+    return p !== undefined && sameCid(p, cid) ? p.bytes : undefined
+  }
+
+  markStored(cids: Iterable<CID>): void {
+    for (const cid of cids) {
+      const key = cidKey(cid)
+      const p = this.#pending.get(key)
+      if (p !== undefined && p !== this.#empty && sameCid(p, cid)) this.#pending.delete(key)
+    }
+  }
+
+  /** Blocks held for `markStored` (the empty tree's block is always held and not counted). */
+  get pendingCount(): number {
+    return this.#pending.size - 1
+  }
+
+  /** Decoded nodes held by the LRU, and their approximate bytes. */
+  get cacheStats(): { nodes: number; bytes: number } {
+    return { nodes: this.#cache.size, bytes: this.#cache.calculatedSize }
+  }
+
+  clearCache(): void {
+    this.#cache.clear()
+  }
+}

@@ -1,0 +1,113 @@
+import { compareBytes, type CID } from '../codec/index.js'
+import type { RangeOptions, TreeEntry } from './interface.js'
+import { checkPlace, type Node } from './node.js'
+import type { NodeStore } from './node-store.js'
+
+/** Point lookup: one binary search per level, in place; allocates only the returned entry. */
+export async function getEntry(store: NodeStore, root: CID, key: Uint8Array): Promise<TreeEntry | undefined> {
+  let node = store.cached(root) ?? (await store.load(root))
+  // Interval bounds of `node`, as keys of its ancestors.
+  let loN: Node | null = null
+  let loI = 0
+  let hiN: Node | null = null
+  let hiI = 0
+  for (;;) {
+    const s = node.search(key)
+    if (s >= 0) return node.entryAt(s)
+    const gap = ~s
+    const c = node.child(gap)
+    if (c === null) return undefined
+    if (gap > 0) {
+      loN = node
+      loI = gap - 1
+    }
+    if (gap < node.n) {
+      hiN = node
+      hiI = gap
+    }
+    const child = store.cached(c) ?? (await store.load(c))
+    checkPlace(child, node.level, loN, loI, hiN, hiI)
+    node = child
+  }
+}
+
+interface Frame {
+  readonly node: Node
+  /** Forward: index of the next entry to emit. Reverse: one past it. */
+  i: number
+  readonly loN: Node | null
+  readonly loI: number
+  readonly hiN: Node | null
+  readonly hiI: number
+}
+
+/**
+ * In-order iteration over [start, end), ascending or descending, at most `limit` entries. Holds
+ * one path of nodes (O(height)); loads each node when the walk reaches it.
+ */
+export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOptions = {}): AsyncGenerator<TreeEntry> {
+  const { start, end } = opts
+  let left = opts.limit ?? Infinity
+  if (!(left > 0)) return
+  if (start !== undefined && end !== undefined && compareBytes(start, end) >= 0) return
+  const stack: Frame[] = []
+  const reverse = opts.reverse === true
+
+  // Descends from `cid` (a child of `parent`, or the root) to the first entry at or after `start`
+  // (in reverse: the last before `end`), one frame per level. `bound` applies to this descent only.
+  const descend = async (
+    cid: CID | null,
+    parent: Node | null,
+    loN: Node | null,
+    loI: number,
+    hiN: Node | null,
+    hiI: number,
+    bound: Uint8Array | undefined,
+  ): Promise<void> => {
+    while (cid !== null) {
+      const node = store.cached(cid) ?? (await store.load(cid))
+      if (parent !== null) checkPlace(node, parent.level, loN, loI, hiN, hiI)
+      const i = bound === undefined ? (reverse ? node.n : 0) : node.lowerBound(bound)
+      stack.push({ node, i, loN, loI, hiN, hiI })
+      cid = node.child(i)
+      if (i > 0) {
+        loN = node
+        loI = i - 1
+      }
+      if (i < node.n) {
+        hiN = node
+        hiI = i
+      }
+      parent = node
+    }
+  }
+
+  await descend(root, null, null, 0, null, 0, reverse ? end : start)
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!
+    const node = top.node
+    if (reverse) {
+      if (top.i === 0) {
+        stack.pop()
+        continue
+      }
+      const i = --top.i
+      if (start !== undefined && node.compareKey(i, start) < 0) return
+      yield node.entryAt(i)
+      if (--left === 0) return
+      const c = node.child(i)
+      if (c !== null) await descend(c, node, i > 0 ? node : top.loN, i > 0 ? i - 1 : top.loI, node, i, undefined)
+    } else {
+      if (top.i === node.n) {
+        stack.pop()
+        continue
+      }
+      const i = top.i++
+      if (end !== undefined && node.compareKey(i, end) >= 0) return
+      yield node.entryAt(i)
+      if (--left === 0) return
+      const c = node.child(i + 1)
+      if (c !== null) await descend(c, node, node, i, i + 1 < node.n ? node : top.hiN, i + 1 < node.n ? i + 1 : top.hiI, undefined)
+    }
+  }
+}

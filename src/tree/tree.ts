@@ -1,0 +1,124 @@
+import { CID, type Block } from '../codec/index.js'
+import type { BlockReader } from '../store/index.js'
+import { applyChanges } from './apply.js'
+import { diffTrees } from './diff.js'
+import type { ApplyResult, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
+import { decodeNode, nodeLinks } from './node-codec.js'
+import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
+import { getEntry, iterateEntries } from './read.js'
+
+export interface TreeOptions {
+  /**
+   * Bound of the cache of decoded nodes, in approximate heap bytes (a node counts its block plus
+   * ~16 bytes per entry and ~120 per child link).
+   * @default 64 MiB
+   */
+  cacheBytes?: number | undefined
+}
+
+/** What a node block says, decoded (see `Tree.decodeNode`). */
+export interface DecodedNode {
+  readonly level: number
+  readonly entries: readonly TreeEntry[]
+  /** null for a leaf; else `entries.length + 1` slots (null: no subtree in that gap). */
+  readonly children: readonly (CID | null)[] | null
+}
+
+/**
+ * A history-independent Merkle search tree of entries over content-addressed blocks
+ * (docs/tree.md). A tree is named by its root CID; trees are immutable, `apply` returns a new
+ * root and the new node blocks. One `Tree` serves any number of roots over one block reader.
+ *
+ * New blocks: `apply` returns the blocks the caller must store. Until the caller reports them
+ * with `markStored` (after writing them, or after abandoning them), the tree keeps them in
+ * memory outside the LRU, so every root `apply` returned stays readable. A caller that never
+ * calls `markStored` keeps them for the life of the `Tree`.
+ *
+ * Returned entries' byte arrays are views of cached node blocks: treat them as immutable and copy
+ * at the public API boundary. Entries passed to `apply` are copied into the new blocks.
+ */
+export class Tree {
+  /** Root CID of the empty tree; the same everywhere (a level-0 node with no entries). */
+  static readonly emptyRoot: CID = EMPTY_BLOCK.cid
+  /** The block of `emptyRoot`, for stores that want it present. */
+  static readonly emptyBlock: Block = EMPTY_BLOCK
+
+  readonly #nodes: NodeStore
+
+  constructor(reader: BlockReader, options: TreeOptions = {}) {
+    this.#nodes = new NodeStore(reader, options.cacheBytes ?? DEFAULT_CACHE_BYTES)
+  }
+
+  /** The entry under `key`, or undefined. NEEDS_FETCH (`data.cid`) if a node on the path is missing. */
+  get(root: CID, key: Uint8Array): Promise<TreeEntry | undefined> {
+    return getEntry(this.#nodes, root, key)
+  }
+
+  /**
+   * Entries in key order within [start, end) (descending with `reverse`), at most `limit`.
+   * Streams node by node: memory is O(height).
+   */
+  entries(root: CID, opts?: RangeOptions): AsyncGenerator<TreeEntry> {
+    return iterateEntries(this.#nodes, root, opts)
+  }
+
+  /**
+   * Applies changes sorted by key with unique keys (an absent `entry` deletes; deleting an
+   * absent key is a no-op) in one pass. Returns the new root and the blocks it needs that the
+   * old root did not have (none when nothing changed). INVALID_ARGUMENT on unsorted changes.
+   */
+  apply(root: CID, changes: TreeChange[]): Promise<ApplyResult> {
+    return applyChanges(this.#nodes, root, changes)
+  }
+
+  /**
+   * Keys whose entries differ between `a` (before) and `b` (after), ascending, optionally within
+   * [start, end). Skips subtrees with equal CIDs: O(changes · height) nodes loaded.
+   */
+  diff(a: CID, b: CID, range?: { start?: Uint8Array | undefined; end?: Uint8Array | undefined }): AsyncGenerator<DiffItem> {
+    return diffTrees(this.#nodes, a, b, range?.start, range?.end)
+  }
+
+  /** The CIDs a node block references: child nodes, and value blocks with their laziness. */
+  links(nodeBytes: Uint8Array): { children: CID[]; values: { cid: CID; lazy: boolean }[] } {
+    return nodeLinks(nodeBytes)
+  }
+
+  /** Decodes and validates one node block (DATA_INTEGRITY_ERROR if malformed). */
+  static decodeNode(nodeBytes: Uint8Array): DecodedNode {
+    const node = decodeNode(nodeBytes, undefined)
+    const entries: TreeEntry[] = []
+    for (let i = 0; i < node.n; i++) entries.push(node.entryAt(i))
+    return { level: node.level, entries, children: node.children }
+  }
+
+  /** Releases blocks returned by `apply` once stored (or abandoned); they are then read from the store. */
+  markStored(blocks: Iterable<Block | CID>): void {
+    const cids: CID[] = []
+    for (const b of blocks) {
+      const cid = CID.asCID(b)
+      cids.push(cid ?? (b as Block).cid)
+    }
+    this.#nodes.markStored(cids)
+  }
+
+  /** Bytes of a block `apply` returned that has not been marked stored (for serving it early). */
+  pendingBlock(cid: CID): Uint8Array | undefined {
+    return this.#nodes.pendingBytes(cid)
+  }
+
+  /** Number of blocks held for `markStored`. */
+  get pendingCount(): number {
+    return this.#nodes.pendingCount
+  }
+
+  /** Decoded nodes in the LRU and their approximate bytes. */
+  get cacheStats(): { nodes: number; bytes: number } {
+    return this.#nodes.cacheStats
+  }
+
+  /** Drops every cached decoded node (pending ones stay). For benchmarks and tests. */
+  clearCache(): void {
+    this.#nodes.clearCache()
+  }
+}

@@ -1,0 +1,32 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { keyLevel, MAX_LEVEL } from '../../src/tree/index.js'
+import { keyLevelReference } from '../../src/tree/level.js'
+import { bytes, numRuns } from './helpers.js'
+
+describe('keyLevel', () => {
+  it('counts leading zero nibbles of sha256(key) (checked against node:crypto)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 400, maxLength: 1100 })), (key) => {
+        expect(keyLevel(key)).toBe(keyLevelReference(key))
+      }),
+      { numRuns: numRuns(2000) },
+    )
+  })
+
+  it('is right at every block boundary length', () => {
+    for (let n = 0; n <= 600; n++) {
+      const key = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff)
+      expect(keyLevel(key)).toBe(keyLevelReference(key))
+    }
+  })
+
+  it('has the expected distribution (fan-out 16)', () => {
+    const counts = new Array<number>(MAX_LEVEL + 1).fill(0)
+    for (let i = 0; i < 32768; i++) counts[keyLevel(bytes(`key-${i}`))]!++
+    expect(counts[0]! / 32768).toBeGreaterThan(0.9)
+    expect(counts[0]! / 32768).toBeLessThan(0.97)
+    expect(counts[1]).toBeGreaterThan(1500)
+    expect(counts[1]).toBeLessThan(2400)
+  })
+})
