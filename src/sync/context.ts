@@ -32,7 +32,7 @@ export class SyncContext {
   /** A tree over the store and every exchange's pending blocks, for applying received diffs. */
   readonly tree: Tree
   readonly states: SyncStates
-  readonly nodeMode: 'auto' | 'never' | 'always'
+  nodeMode: 'auto' | 'never' | 'always'
   /** Pulls `pageId` from `session` (serialised per page); `forId`: a push of the peer it serves. */
   readonly pull: (session: Session, pageId: Uint8Array, tally: Tally, forId?: number) => Promise<void>
 

@@ -33,7 +33,7 @@ export class SyncNetwork implements Network, DispatchTarget {
   readonly #engine: Engine
   readonly #states = new SyncStates()
   readonly #autoSync: boolean
-  readonly #timeoutMs: number
+  #timeoutMs: number
   readonly #sessions = new Set<Session>()
   readonly #connecting = new Set<Promise<unknown>>()
   readonly #closers = new Set<() => Promise<void>>()
@@ -50,6 +50,12 @@ export class SyncNetwork implements Network, DispatchTarget {
     this.fetcher = new PeerFetcher(() => this.#ready())
     engine.values.fetcher = this.fetcher
     this.#announcer = options.autoSync ? new Announcer(engine, this.#states, () => this.#open()) : undefined
+  }
+
+  /** @internal Changes tuning knobs (tests, benchmarks); applies to sessions opened afterwards. */
+  tune(tuning: SyncTuning): void {
+    if (tuning.timeoutMs !== undefined) this.#timeoutMs = tuning.timeoutMs
+    if (tuning.nodeMode !== undefined) this.ctx.nodeMode = tuning.nodeMode
   }
 
   /** Open sessions (for tests and the in-memory link). */
