@@ -5,7 +5,9 @@
  * - chunking: FastCDC boundaries over seeded random data, MB/s (best of 3);
  * - store: `--size-mib` of data as 4 MiB values, `ValueStore.encode` + `Store.write` on classic-level,
  *   against raw classic-level storing the same bytes as 64 KiB rows (one batch per value); write and
- *   read-back MB/s for both;
+ *   read-back MB/s for both (first pass right after the writes, while LevelDB still compacts;
+ *   `readAgain`: a second pass); plus, for context, raw classic-level holding the very blocks `encode`
+ *   makes under their CID keys (LevelDB's cost of content-addressed keys, without ours);
  * - stream: peak RSS while `encodeStream` takes a generated `--stream-mib` source into a
  *   classic-level Store (run in a child process so earlier phases do not count).
  * MB = 2^20 bytes. Inputs are AES-128-CTR keystreams from fixed keys (seeded, incompressible).
@@ -18,7 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClassicLevel } from 'classic-level'
-import type { Block } from '../src/codec/index.js'
+import { RAW_CODE, type Block } from '../src/codec/index.js'
 import { Store } from '../src/store/index.js'
 import type { ValueRef } from '../src/tree/interface.js'
 import { ValueStore, chunkBoundaries } from '../src/value/index.js'
@@ -75,11 +77,15 @@ async function valueStorePhase(values: Uint8Array[], dir: string): Promise<Recor
     blocks += bs.length
   }
   const writeMs = performance.now() - t
-  t = performance.now()
-  let read = 0
-  for (const ref of refs) read += (await vs.read(ref)).length
-  const readMs = performance.now() - t
-  if (read !== total) throw new Error('read-back size mismatch')
+  const readAll = async (): Promise<number> => {
+    const start = performance.now()
+    let read = 0
+    for (const ref of refs) read += (await vs.read(ref)).length
+    if (read !== total) throw new Error('read-back size mismatch')
+    return performance.now() - start
+  }
+  const readMs = await readAll()
+  const readAgainMs = await readAll()
   t = performance.now()
   let ranged = 0
   for (const ref of refs) ranged += (await vs.readRange(ref, VALUE / 2, ROW)).length
@@ -88,6 +94,7 @@ async function valueStorePhase(values: Uint8Array[], dir: string): Promise<Recor
   return {
     writeMBps: mbps(total, writeMs),
     readMBps: mbps(total, readMs),
+    readAgainMBps: mbps(total, readAgainMs),
     blocks,
     readRange64KiBPerMs: Math.round((refs.length / rangeMs) * 100) / 100,
     rangedBytes: ranged,
@@ -104,35 +111,78 @@ async function rawLevelPhase(values: Uint8Array[], dir: string): Promise<Record<
     new DataView(k.buffer).setUint32(4, r)
     return k
   }
-  let t = performance.now()
+  const t = performance.now()
   for (let v = 0; v < values.length; v++) {
     const batch = db.batch()
     for (let r = 0; r * ROW < VALUE; r++) batch.put(key(v, r), values[v]!.subarray(r * ROW, (r + 1) * ROW))
     await batch.write()
   }
   const writeMs = performance.now() - t
-  t = performance.now()
-  let read = 0
-  for (let v = 0; v < values.length; v++) {
-    const keys: Uint8Array[] = []
-    for (let r = 0; r * ROW < VALUE; r++) keys.push(key(v, r))
-    const rows = await db.getMany(keys)
-    const out = new Uint8Array(VALUE)
-    rows.forEach((row, r) => out.set(row!, r * ROW))
-    read += out.length
+  const readAll = async (): Promise<number> => {
+    const start = performance.now()
+    let read = 0
+    for (let v = 0; v < values.length; v++) {
+      const keys: Uint8Array[] = []
+      for (let r = 0; r * ROW < VALUE; r++) keys.push(key(v, r))
+      const rows = await db.getMany(keys)
+      const out = new Uint8Array(VALUE)
+      rows.forEach((row, r) => out.set(row!, r * ROW))
+      read += out.length
+    }
+    if (read !== total) throw new Error('raw read-back size mismatch')
+    return performance.now() - start
   }
-  const readMs = performance.now() - t
-  if (read !== total) throw new Error('raw read-back size mismatch')
+  const readMs = await readAll()
+  const readAgainMs = await readAll()
   await db.close()
-  return { writeMBps: mbps(total, writeMs), readMBps: mbps(total, readMs) }
+  return { writeMBps: mbps(total, writeMs), readMBps: mbps(total, readMs), readAgainMBps: mbps(total, readAgainMs) }
+}
+
+/**
+ * Context for the gap: the exact blocks `encode` produces, written with raw classic-level under
+ * their CID bytes (no chunking or hashing in the timing, no sublevel), read back with one getMany
+ * per value. Isolates LevelDB's cost of random (content-addressed) keys from the value layer's.
+ */
+async function rawCidKeysPhase(values: Uint8Array[], dir: string): Promise<Record<string, number>> {
+  const encoder = new ValueStore({ getBlock: async () => undefined }, { putBlocks: async () => {} })
+  const encoded = values.map((v) => encoder.encode(v, 'lazy').blocks)
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+  await db.open()
+  const total = values.length * VALUE
+  const t = performance.now()
+  for (const blocks of encoded) {
+    const batch = db.batch()
+    for (const b of blocks) batch.put(b.cid.bytes, b.bytes)
+    await batch.write()
+  }
+  const writeMs = performance.now() - t
+  const readAll = async (): Promise<number> => {
+    const start = performance.now()
+    for (const blocks of encoded) {
+      // Chunks only (index blocks would be read too by a real reader; they are ~0.2% of the bytes).
+      const chunks = blocks.filter((b) => b.cid.code === RAW_CODE)
+      const rows = await db.getMany(chunks.map((b) => b.cid.bytes))
+      const out = new Uint8Array(VALUE)
+      let at = 0
+      for (const row of rows) {
+        out.set(row!, at)
+        at += row!.length
+      }
+    }
+    return performance.now() - start
+  }
+  const readMs = await readAll()
+  const readAgainMs = await readAll()
+  await db.close()
+  return { writeMBps: mbps(total, writeMs), readMBps: mbps(total, readMs), readAgainMBps: mbps(total, readAgainMs) }
 }
 
 /** Resident memory split into anonymous (the process's own) and file-backed (mmapped files), MiB. */
-function rssSplit(pid: number | 'self' = 'self'): { anon: number; file: number } | undefined {
+function rssSplit(pid: number | 'self' = 'self'): { anon: number; file: number; hwm: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (field: string): number => Number(/\d+/.exec(status.split(`${field}:`)[1] ?? '')?.[0] ?? Number.NaN)
-    return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 }
+    return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024, hwm: kb('VmHWM') / 1024 }
   } catch {
     return undefined // not Linux, or the process is gone
   }
@@ -170,7 +220,9 @@ async function streamPhase(streamMiB: number): Promise<void> {
     const ms = performance.now() - t
     clearInterval(timer)
     sample()
-    const maxRss = process.resourceUsage().maxRSS / 1024
+    // VmHWM, not resourceUsage().maxRSS: Linux carries ru_maxrss over fork + exec, so the latter
+    // would report the parent's peak.
+    const maxRss = rssSplit()?.hwm ?? Number.NaN
     process.stdout.write('encoded\n') // the parent stops sampling here
     const complete = await vs.isComplete({ link, size })
     await store.close()
@@ -182,7 +234,7 @@ async function streamPhase(streamMiB: number): Promise<void> {
       // LevelDB reads its table files through mmap: those pages count in RSS but are page cache.
       fileBackedRssAtPeakMiB: Math.round(fileAtPeak),
       peakAnonRssMiB: Math.round(peakAnon),
-      maxRssMiB: Math.round(maxRss),
+      hwmRssMiB: Math.round(maxRss),
       complete,
     }
     process.stdout.write(JSON.stringify(result))
@@ -218,7 +270,11 @@ function runChild(streamMiB: number): Promise<Record<string, unknown>> {
       clearInterval(timer)
       if (code !== 0) reject(new Error(`stream phase exited with ${code}`))
       else {
-        const polled = { peakRssMiB: Math.round(peakTotal), fileBackedAtPeakMiB: Math.round(fileAtPeak), peakAnonRssMiB: Math.round(peakAnon) }
+        const polled = {
+          peakRssMiB: Math.round(peakTotal),
+          fileBackedAtPeakMiB: Math.round(fileAtPeak),
+          peakAnonRssMiB: Math.round(peakAnon),
+        }
         resolve({ ...(JSON.parse(out.split('\n').at(-1)!) as Record<string, unknown>), polledFromParent: polled })
       }
     })
@@ -239,24 +295,28 @@ async function main(): Promise<void> {
   const chunk = chunking(all)
   const dirA = await mkdtemp(join(tmpdir(), 'dagkv-bench-values-'))
   const dirB = await mkdtemp(join(tmpdir(), 'dagkv-bench-raw-'))
+  const dirC = await mkdtemp(join(tmpdir(), 'dagkv-bench-cid-'))
   try {
     log('ValueStore on classic-level…')
     const valueStore = await valueStorePhase(values, dirA)
     log('raw classic-level, 64 KiB rows…')
     const rawLevel = await rawLevelPhase(values, dirB)
+    log('raw classic-level, the same blocks under their CID keys…')
+    const rawCidKeys = await rawCidKeysPhase(values, dirC)
     log(`streaming ${streamMiB} MiB in a child process…`)
     const stream = await runChild(streamMiB)
     const result = {
       bench: 'values-layer',
       node: process.version,
       chunking: chunk,
-      store: { dataMiB: sizeMiB, valueMiB: 4, valueStore, rawLevel },
+      store: { dataMiB: sizeMiB, valueMiB: 4, valueStore, rawLevel, rawCidKeys },
       stream,
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   } finally {
     await rm(dirA, { recursive: true, force: true })
     await rm(dirB, { recursive: true, force: true })
+    await rm(dirC, { recursive: true, force: true })
   }
 }
 

@@ -50,7 +50,8 @@ export class BlockLoader {
     for (let i = 0; i < cids.length; i++) if (got[i] === undefined) missing.push(cids[i]!)
     if (missing.length === 0) return got as Uint8Array[]
     if (!fetch) {
-      throw new LedgerError('NEEDS_FETCH', `${missing.length} block(s) of this value are not stored locally; fetch it`, {
+      const what = `${missing.length} block(s) of this value are not stored locally; fetch it`
+      throw new LedgerError('NEEDS_FETCH', what, {
         data: { cids: missing.map((c) => c.toString()) },
       })
     }

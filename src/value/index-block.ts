@@ -83,13 +83,17 @@ export function decodeIndex(bytes: Uint8Array, cid: CID): DecodedIndex {
   let leaf: boolean | undefined
   for (let i = 0; i < n; i++) {
     const child = CID.asCID(rawChildren[i])
-    if (!child || child.version !== 1 || child.multihash.code !== SHA256_CODE) throw bad(cid, 'child is not a CIDv1 sha2-256')
+    if (!child || child.version !== 1 || child.multihash.code !== SHA256_CODE) {
+      throw bad(cid, 'child is not a CIDv1 sha2-256')
+    }
     const isRaw = child.code === RAW_CODE
     if (!isRaw && child.code !== DAG_CBOR_CODE) throw bad(cid, 'child is neither a raw chunk nor an index')
     if (leaf === undefined) leaf = isRaw
     else if (leaf !== isRaw) throw bad(cid, 'children mix chunks and indexes')
     const size = rawSizes[i]
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) throw bad(cid, 'sizes must be positive integers')
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
+      throw bad(cid, 'sizes must be positive integers')
+    }
     sum += size
     if (!Number.isSafeInteger(sum)) throw bad(cid, 'total too large')
     children.push(child)

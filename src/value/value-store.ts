@@ -65,7 +65,10 @@ export class ValueStore {
    * `expectedSize`, a stream of another size → INVALID_ARGUMENT (blocks already written stay
    * unreferenced). A non-Uint8Array piece → INVALID_ARGUMENT; errors of the source propagate.
    */
-  encodeStream(source: AsyncIterable<Uint8Array> | Uint8Array, expectedSize?: number): Promise<{ link: CID; size: number }> {
+  encodeStream(
+    source: AsyncIterable<Uint8Array> | Uint8Array,
+    expectedSize?: number,
+  ): Promise<{ link: CID; size: number }> {
     return encodeStream(this.#writer, source, expectedSize)
   }
 

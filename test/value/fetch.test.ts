@@ -8,9 +8,12 @@ import { FakeFetcher, countBlocks, expectCode, harness, seededBytes } from './he
 const MiB = 1024 * 1024
 
 /** A value encoded on a "peer": its ref and blocks, none stored locally. */
-function remoteValue(size: number, seed: number): { ref: ValueRef & { link: Block['cid'] }; blocks: Block[]; bytes: Uint8Array } {
+type Remote = { ref: ValueRef & { link: Block['cid'] }; blocks: Block[]; bytes: Uint8Array }
+
+function remoteValue(size: number, seed: number): Remote {
   const bytes = seededBytes(size, seed)
-  const { ref, blocks } = new ValueStore({ getBlock: async () => undefined }, { putBlocks: async () => {} }).encode(bytes, 'lazy')
+  const peer = new ValueStore({ getBlock: async () => undefined }, { putBlocks: async () => {} })
+  const { ref, blocks } = peer.encode(bytes, 'lazy')
   return { ref: ref as ValueRef & { link: Block['cid'] }, blocks, bytes }
 }
 

@@ -70,7 +70,8 @@ describe('readRange', () => {
         expect(got.length).toBe(want.length)
         expect(equalBytes(got, want)).toBe(true)
         expect(got.constructor).toBe(Uint8Array)
-        const readChunks = [...h.reader.reads.keys()].filter((k) => blocks.find((b) => b.cid.toString() === k)!.cid.code === RAW_CODE)
+        const isChunk = (k: string): boolean => blocks.find((b) => b.cid.toString() === k)!.cid.code === RAW_CODE
+        const readChunks = [...h.reader.reads.keys()].filter(isChunk)
         if (want.length === 0) {
           expect(h.reader.total).toBe(0)
           return
