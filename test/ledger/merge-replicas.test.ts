@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { MergeContext, MergePolicy, Page } from 'dagkv'
-import { collect, numRuns } from '../helpers/bytes.js'
+import { connectInMemory, type MergeContext, type MergePolicy, type Page } from 'dagkv'
+import { collect, numRuns, until } from '../helpers/bytes.js'
 import { contents, converge, exchange, fork, headsOf, push, replica, type Edits } from './merge-helpers.js'
 
 const KEYS = ['a', 'b', 'c', 'd', 'e']
@@ -186,5 +186,39 @@ describe('merging across replicas', () => {
     expect(records.length).toBeGreaterThanOrEqual(2)
     expect(await pb.conflicts({ key: 'k' })).toEqual(records)
     expect((await collect((await pa.snapshot()).keys())).length).toBe(3)
+  })
+
+  it('two ledgers linked by sync merge concurrent edits into the same commit', async () => {
+    const options = { mergePolicy: 'automatic-with-fallback' as const, resolver: pickRight }
+    const a = await replica('A', { ...options, autoSync: true })
+    const b = await replica('B', { ...options, autoSync: true, clock: () => 3000 })
+    const link = connectInMemory(a, b)
+    try {
+      const [pa, pb] = [await a.page('p'), await b.page('p')]
+      await pa.put('k', 'base')
+      await until(async () => (await contents(pb)).k === 'base')
+      await link.close()
+      await pa.put('k', 'from A')
+      await pa.put('x', '1')
+      await pb.put('k', 'from B')
+      await pb.put('y', '2')
+      const relink = connectInMemory(a, b)
+      try {
+        await until(async () => {
+          await Promise.all([pa.sync(), pb.sync()])
+          const [ha, hb] = [await headsOf(a, 'p'), await headsOf(b, 'p')]
+          return ha.length === 1 && hb.length === 1 && ha[0]!.cid.equals(hb[0]!.cid)
+        })
+        await Promise.all([pa.waitForConflictResolution(), pb.waitForConflictResolution()])
+        expect(await contents(pa)).toEqual({ k: 'from A', x: '1', y: '2' }) // B is newer: right is A
+        expect(await contents(pb)).toEqual(await contents(pa))
+        expect((await pa.conflicts()).map((c) => c.winner)).toEqual(['right'])
+        expect(await pb.conflicts()).toEqual(await pa.conflicts())
+      } finally {
+        await relink.close()
+      }
+    } finally {
+      await link.close()
+    }
   })
 })
