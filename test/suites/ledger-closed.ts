@@ -17,6 +17,7 @@ const pageCalls: PageCall[] = [
   ['snapshot', (p) => p.snapshot()],
   ['watch', (p) => p.watch(() => {})],
   ['waitForConflictResolution', (p) => p.waitForConflictResolution()],
+  ['conflicts', (p) => p.conflicts()],
   ['sync', (p) => p.sync()],
   ['syncState', (p) => p.syncState()],
   ['onSyncState', (p) => p.onSyncState(() => {})],
