@@ -24,6 +24,12 @@ function cidKey(cid: CID): number {
   )
 }
 
+/** Exact key of a CID (its bytes, base64): for the pending map, where a collision would lose a node. */
+function exactKey(cid: CID): string {
+  const b = cid.bytes
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+}
+
 function sameCid(node: Node, cid: CID): boolean {
   const c = node.cid as CID
   return c === cid || equalBytes(c.bytes, cid.bytes)
@@ -37,7 +43,7 @@ function sameCid(node: Node, cid: CID): boolean {
 export class NodeStore {
   readonly #reader: BlockReader
   readonly #cache: LRUCache<number, Node>
-  readonly #pending = new Map<number, Node>()
+  readonly #pending = new Map<string, Node>()
   readonly #empty: Node
 
   constructor(reader: BlockReader, cacheBytes: number) {
@@ -47,7 +53,7 @@ export class NodeStore {
       sizeCalculation: (node) => node.size,
     })
     this.#empty = decodeNode(EMPTY_BYTES, EMPTY_BLOCK.cid)
-    this.#pending.set(cidKey(EMPTY_BLOCK.cid), this.#empty)
+    this.#pending.set(exactKey(EMPTY_BLOCK.cid), this.#empty)
   }
 
   /** The node if it is in memory (cache, pending or the empty node), without I/O. */
@@ -55,9 +61,7 @@ export class NodeStore {
     const key = cidKey(cid)
     const hit = this.#cache.get(key)
     if (hit !== undefined && sameCid(hit, cid)) return hit
-    const pending = this.#pending.get(key)
-    if (pending !== undefined && sameCid(pending, cid)) return pending
-    return undefined
+    return this.#pending.get(exactKey(cid))
   }
 
   /** Loads and decodes a node; NEEDS_FETCH (data.cid) when the block is not stored here. */
@@ -83,22 +87,20 @@ export class NodeStore {
 
   /** Keeps a node built by `apply` readable until `markStored`. */
   addPending(node: Node): void {
-    const key = cidKey(node.cid as CID)
-    this.#pending.set(key, node)
-    this.#cache.set(key, node)
+    const cid = node.cid as CID
+    this.#pending.set(exactKey(cid), node)
+    this.#cache.set(cidKey(cid), node)
   }
 
   /** Bytes of a pending node, if `cid` is one (the empty tree's block always is). */
   pendingBytes(cid: CID): Uint8Array | undefined {
-    const p = this.#pending.get(cidKey(cid))
-    return p !== undefined && sameCid(p, cid) ? p.bytes : undefined
+    return this.#pending.get(exactKey(cid))?.bytes
   }
 
   markStored(cids: Iterable<CID>): void {
     for (const cid of cids) {
-      const key = cidKey(cid)
-      const p = this.#pending.get(key)
-      if (p !== undefined && p !== this.#empty && sameCid(p, cid)) this.#pending.delete(key)
+      const key = exactKey(cid)
+      if (this.#pending.get(key) !== this.#empty) this.#pending.delete(key)
     }
   }
 
