@@ -33,6 +33,7 @@ export async function exportPage(
 ): Promise<ExportStats> {
   const engine = engineOf(ledger)
   const page = await ledger.page(pageId) // validates the id
+  await page.waitForConflictResolution()
   await page.close()
   const state = await engine.pageState(pageId)
   const heads = state.heads.filter((h) => h.generation > 0).map((h) => h.cid)
