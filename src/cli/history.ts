@@ -36,7 +36,7 @@ async function changeCounts(ledger: Ledger, commit: Commit): Promise<LogEntry['c
  * The history of a page, newest first: every commit reachable from its heads, by generation
  * (a commit always comes before its parents). Stops after `limit` commits.
  */
-export async function* pageHistory(ledger: Ledger, page: Page, limit = Infinity): AsyncGenerator<LogEntry> {
+export async function* pageHistory(ledger: Ledger, page: Page, limit: number = Infinity): AsyncGenerator<LogEntry> {
   const engine = engineOf(ledger)
   const state = await engine.pageState(page.id)
   const heads = new Set(state.heads.map((h) => h.cid.toString()))

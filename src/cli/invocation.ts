@@ -80,7 +80,7 @@ export class Invocation implements BytesSyntax {
   }
 
   /** An integer option within [min, max]. */
-  integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  integer(name: string, min: number, max: number = Number.MAX_SAFE_INTEGER): number | undefined {
     const v = this.string(name)
     if (v === undefined) return undefined
     const n = Number(v)

@@ -66,7 +66,13 @@ async function dispatch(argv: readonly string[], out: Output, err: Output): Prom
 }
 
 /** Runs one `dagkv` command line; resolves with the exit status. Errors become one stderr line. */
-export async function runCli(argv: readonly string[], streams = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  streams: { out: NodeJS.WritableStream & { isTTY?: boolean }; err: NodeJS.WritableStream & { isTTY?: boolean } } = {
+    out: process.stdout,
+    err: process.stderr,
+  },
+): Promise<number> {
   const out = new Output(streams.out)
   const err = new Output(streams.err)
   try {

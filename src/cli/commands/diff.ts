@@ -1,3 +1,4 @@
+import { parseCid } from '../../codec/index.js'
 import type { Entry, KeyLike, Page, Snapshot } from '../../index.js'
 import type { Command } from '../interface.js'
 import type { Invocation } from '../invocation.js'
@@ -5,7 +6,8 @@ import { entryJson, valueText } from './ls.js'
 
 async function snapshotAt(page: Page, id: string, prefix: KeyLike | undefined): Promise<Snapshot> {
   const options = prefix === undefined ? {} : { prefix }
-  return page.snapshot(id === 'head' ? options : { ...options, at: id })
+  if (id === 'head') return page.snapshot(options)
+  return page.snapshot({ ...options, at: parseCid(id, 'commit id').toString() })
 }
 
 function side(inv: Invocation, e: Entry | undefined): Record<string, unknown> | null {
