@@ -1,11 +1,22 @@
-// Tree benchmark: `npx tsx bench/tree.ts [--n 100000]`. Seeded inputs, one memory store; prints
-// one JSON object on stdout (progress on stderr). Keys 18 random bytes, values 100 bytes inline.
+// Tree benchmark: `npx tsx bench/tree.ts [--n 100000] [--seed 42] [--store memory|classic]`.
+// Seeded inputs (18-byte random keys, 100-byte inline values); prints one JSON object on stdout,
+// progress on stderr when it is a TTY. Each timing is repeated and reported as min and median:
+// on a shared machine the median moves with the load (reported as `loadAvg`), the min much less.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { compareBytes, type CID } from '../src/codec/index.js'
 import { Store } from '../src/store/index.js'
 import { Tree, type TreeChange, type TreeEntry } from '../src/tree/index.js'
 
-const { values: args } = parseArgs({ options: { n: { type: 'string', default: '100000' }, seed: { type: 'string', default: '42' } } })
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100000' },
+    seed: { type: 'string', default: '42' },
+    store: { type: 'string', default: 'memory' },
+  },
+})
 const N = Number(args.n)
 const KEY = 18
 const VALUE = 100
@@ -36,39 +47,29 @@ async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const r = await fn()
   return [r, performance.now() - t]
 }
-
-const store = await Store.open()
-const tree = new Tree(store, { cacheBytes: Number(process.env.CACHE ?? 64 * 1024 * 1024) })
-
-progress(`building ${N} entries`)
-const keys: Uint8Array[] = []
-for (let i = 0; i < N; i++) keys.push(randomBytes(KEY))
-const bulk: TreeChange[] = keys.map((key) => ({ key, entry: entry(key) })).sort(byKey)
-const sortedKeys = bulk.map((c) => c.key)
-
-// Warm-up on a small tree so JIT does not count against the bulk build.
-for (let r = 0; r < 3; r++) {
-  const small = bulk.slice(0, 5000)
-  const t2 = new Tree(store)
-  await t2.apply(Tree.emptyRoot, small)
+function stats(xs: number[], digits = 2): { min: number; median: number; p90: number } {
+  const s = [...xs].sort((a, b) => a - b)
+  const at = (q: number): number => +s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(digits)
+  return { min: +s[0]!.toFixed(digits), median: at(0.5), p90: at(0.9) }
 }
 
-const [built, buildMs] = await time(() => tree.apply(Tree.emptyRoot, bulk))
-const root: CID = built.root
-let storedBytes = 0
-for (const b of built.blocks) storedBytes += b.bytes.length
-await store.write({ blocks: built.blocks })
-tree.markStored(built.blocks)
+const dir = args.store === 'classic' ? mkdtempSync(join(tmpdir(), 'dagkv-bench-tree-')) : undefined
+const store = await Store.open(dir)
+const tree = new Tree(store)
 
-// 1,000 random changes: ~1/3 inserts, 1/3 updates, 1/3 deletes.
+progress(`generating ${N} entries`)
+const bulk: TreeChange[] = Array.from({ length: N }, () => randomBytes(KEY))
+  .map((key) => ({ key, entry: entry(key) }))
+  .sort(byKey)
+const sortedKeys = bulk.map((c) => c.key)
+
+/** A batch of random changes: 1/3 inserts of new keys, 1/3 updates, 1/3 deletes. */
 function randomBatch(size: number): TreeChange[] {
   const seen = new Set<string>()
   const out: TreeChange[] = []
   while (out.length < size) {
     const kind = rand()
-    let key: Uint8Array
-    if (kind < 1 / 3) key = randomBytes(KEY)
-    else key = sortedKeys[(rand() * N) | 0]!
+    const key = kind < 1 / 3 ? randomBytes(KEY) : sortedKeys[(rand() * N) | 0]!
     const id = Buffer.from(key).toString('hex')
     if (seen.has(id)) continue
     seen.add(id)
@@ -77,13 +78,7 @@ function randomBatch(size: number): TreeChange[] {
   return out.sort(byKey)
 }
 
-// Warm the cache with a full scan.
-let count = 0
-for await (const _ of tree.entries(root)) count++
-if (count !== N) throw new Error(`scan returned ${count}`)
-
-progress('apply 1000')
-// Commits in sequence: each batch applies to the previous root, its blocks are stored (untimed).
+/** Commits in sequence, like a ledger: each batch onto the previous root, blocks stored (untimed). */
 async function commitSeries(batches: TreeChange[][], from: CID): Promise<{ root: CID; times: number[] }> {
   let at = from
   const times: number[] = []
@@ -96,70 +91,121 @@ async function commitSeries(batches: TreeChange[][], from: CID): Promise<{ root:
   }
   return { root: at, times }
 }
-await commitSeries(Array.from({ length: 5 }, () => randomBatch(1000)), root) // warm-up (JIT), discarded
-const series = await commitSeries(Array.from({ length: 20 }, () => randomBatch(1000)), root)
-const applyTimes = series.times
-// For diff below: one batch of 1,000 on top of the base root.
-const lastBatch = await tree.apply(root, randomBatch(1000))
-await store.write({ blocks: lastBatch.blocks })
-tree.markStored(lastBatch.blocks)
+
+progress('bulk build')
+// Warm-up (JIT) on a small prefix, then the full build three times over fresh trees.
+for (let r = 0; r < 3; r++) await new Tree(store).apply(Tree.emptyRoot, bulk.slice(0, 5000))
+const buildTimes: number[] = []
+for (let r = 0; r < 3; r++) buildTimes.push((await time(() => new Tree(store).apply(Tree.emptyRoot, bulk)))[1])
+const [built, lastBuildMs] = await time(() => tree.apply(Tree.emptyRoot, bulk))
+buildTimes.push(lastBuildMs)
+const root = built.root
+let storedBytes = 0
+for (const b of built.blocks) storedBytes += b.bytes.length
+await store.write({ blocks: built.blocks })
+tree.markStored(built.blocks)
+
+progress('apply 1000')
+await commitSeries(
+  Array.from({ length: 5 }, () => randomBatch(1000)),
+  root,
+)
+const series = await commitSeries(
+  Array.from({ length: 25 }, () => randomBatch(1000)),
+  root,
+)
+const diffTarget = await tree.apply(root, randomBatch(1000))
+await store.write({ blocks: diffTarget.blocks })
+tree.markStored(diffTarget.blocks)
 
 progress('apply 1')
-await commitSeries(Array.from({ length: 300 }, () => randomBatch(1)), root)
-const singles = await commitSeries(Array.from({ length: 2000 }, () => randomBatch(1)), root)
-const singleSorted = [...singles.times].sort((a, b) => a - b)
-const singleMs = singles.times.reduce((a, b) => a + b, 0)
+await commitSeries(
+  Array.from({ length: 300 }, () => randomBatch(1)),
+  root,
+)
+const singles = await commitSeries(
+  Array.from({ length: 3000 }, () => randomBatch(1)),
+  root,
+)
 
 progress('get')
-const probes = Array.from({ length: 50000 }, () => sortedKeys[(rand() * N) | 0]!)
-for (const k of probes.slice(0, 5000)) await tree.get(root, k)
-const [, getMs] = await time(async () => {
-  for (const k of probes) if ((await tree.get(root, k)) === undefined) throw new Error('missing')
-})
+const probes = Array.from({ length: 20000 }, () => sortedKeys[(rand() * N) | 0]!)
+for await (const _ of tree.entries(root)) void _ // warm the cache with the base tree
+const getRounds: number[] = []
+for (let r = 0; r < 5; r++) {
+  const [, ms] = await time(async () => {
+    for (const k of probes) if ((await tree.get(root, k)) === undefined) throw new Error('missing key')
+  })
+  getRounds.push((ms * 1000) / probes.length)
+}
+const getColdRounds: number[] = []
+for (let r = 0; r < 3; r++) {
+  const cold = new Tree(store)
+  const [, ms] = await time(async () => {
+    for (const k of probes.slice(0, 2000)) await cold.get(root, k)
+  })
+  getColdRounds.push((ms * 1000) / 2000)
+}
 
 progress('scan')
-const [, scanWarmMs] = await time(async () => {
-  for await (const _ of tree.entries(root)) void _
-})
-const cold = new Tree(store)
-const [, scanColdMs] = await time(async () => {
-  for await (const _ of cold.entries(root)) void _
-})
-const cold2 = new Tree(store)
-const [, getColdMs] = await time(async () => {
-  for (const k of probes.slice(0, 2000)) await cold2.get(root, k)
-})
+const scanRounds: number[] = []
+const scanColdRounds: number[] = []
+for (let r = 0; r < 3; r++) {
+  const [count, ms] = await time(async () => {
+    let c = 0
+    for await (const _ of tree.entries(root)) c++
+    return c
+  })
+  if (count !== N) throw new Error(`scan returned ${count}`)
+  scanRounds.push(N / (ms / 1000))
+  const cold = new Tree(store)
+  const [, coldMs] = await time(async () => {
+    for await (const _ of cold.entries(root)) void _
+  })
+  scanColdRounds.push(N / (coldMs / 1000))
+}
 
 progress('diff')
-const [diffCount, diffMs] = await time(async () => {
-  let n = 0
-  for await (const _ of tree.diff(root, lastBatch.root)) n++
-  return n
-})
+const diffRounds: number[] = []
+let diffItems = 0
+for (let r = 0; r < 5; r++) {
+  const [n, ms] = await time(async () => {
+    let c = 0
+    for await (const _ of tree.diff(root, diffTarget.root)) c++
+    return c
+  })
+  diffItems = n
+  diffRounds.push(ms)
+}
 
-const sorted = [...applyTimes].sort((a, b) => a - b)
 const raw = N * (KEY + VALUE)
+const build = stats(buildTimes, 1)
+const scan = stats(scanRounds, 0)
+const scanCold = stats(scanColdRounds, 0)
 const result = {
+  store: args.store,
   entries: N,
   keyBytes: KEY,
   valueBytes: VALUE,
+  loadAvg: loadavg().map((x) => +x.toFixed(2)),
   nodes: built.blocks.length,
   storedBytes,
   storedOverRaw: +(storedBytes / raw).toFixed(3),
-  bulkBuildMs: +buildMs.toFixed(1),
-  bulkBuildEntriesPerSec: Math.round(N / (buildMs / 1000)),
-  apply1000MedianMs: +sorted[sorted.length >> 1]!.toFixed(2),
-  apply1000MinMs: +sorted[0]!.toFixed(2),
-  apply1000MaxMs: +sorted[sorted.length - 1]!.toFixed(2),
-  applySingleMeanUs: +((singleMs * 1000) / singles.times.length).toFixed(1),
-  applySingleMedianUs: +(singleSorted[singleSorted.length >> 1]! * 1000).toFixed(1),
-  getWarmUs: +((getMs * 1000) / probes.length).toFixed(2),
-  getColdUs: +((getColdMs * 1000) / 2000).toFixed(1),
-  scanWarmEntriesPerSec: Math.round(N / (scanWarmMs / 1000)),
-  scanColdEntriesPerSec: Math.round(N / (scanColdMs / 1000)),
-  diff1000Ms: +diffMs.toFixed(2),
-  diff1000Items: diffCount,
+  bulkBuildMs: build,
+  bulkBuildEntriesPerSec: { best: Math.round(N / (build.min / 1000)), median: Math.round(N / (build.median / 1000)) },
+  apply1000Ms: stats(series.times),
+  apply1Us: stats(
+    singles.times.map((ms) => ms * 1000),
+    1,
+  ),
+  getWarmUs: stats(getRounds),
+  getColdUs: stats(getColdRounds, 1),
+  scanWarmEntriesPerSec: { best: scan.p90, median: scan.median },
+  scanColdEntriesPerSec: { best: scanCold.p90, median: scanCold.median },
+  diff1000Ms: stats(diffRounds),
+  diff1000Items: diffItems,
   cache: tree.cacheStats,
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)
 await store.close()
+if (dir !== undefined) rmSync(dir, { recursive: true, force: true })

@@ -1,94 +1,14 @@
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
+import { sha256, sha256Words } from './sha256.js'
 
 // A key's level is the number of leading zero nibbles (base-16 digits) of sha256(key): the
-// expected fan-out is 16. Hashing short keys through node:crypto costs ~1.5 µs per call, almost
-// all of it binding overhead, so keys shorter than JS_LIMIT are hashed by the small SHA-256 below
-// (~0.4 µs for an 18-byte key); test/tree/level.test.ts checks it against node:crypto.
+// expected fan-out is 16. Keys shorter than JS_LIMIT are hashed by the JS SHA-256 (no binding
+// overhead), longer ones by node:crypto.
 
 /** Highest possible level: every nibble of the 256-bit digest is zero. */
 export const MAX_LEVEL = 64
 
 const JS_LIMIT = 512
-
-const K = new Int32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2,
-])
-const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
-const W = new Int32Array(64)
-const H = new Int32Array(8)
-const TAIL = new Uint8Array(128)
-
-function compress(block: Uint8Array, off: number): void {
-  const w = W
-  for (let i = 0; i < 16; i++) {
-    const j = off + i * 4
-    w[i] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!
-  }
-  for (let i = 16; i < 64; i++) {
-    const w15 = w[i - 15]!
-    const w2 = w[i - 2]!
-    const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3)
-    const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10)
-    w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0
-  }
-  let a = H[0]!
-  let b = H[1]!
-  let c = H[2]!
-  let d = H[3]!
-  let e = H[4]!
-  let f = H[5]!
-  let g = H[6]!
-  let h = H[7]!
-  for (let i = 0; i < 64; i++) {
-    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))
-    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) | 0
-    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))
-    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0
-    h = g
-    g = f
-    f = e
-    e = (d + t1) | 0
-    d = c
-    c = b
-    b = a
-    a = (t1 + t2) | 0
-  }
-  H[0] = (H[0]! + a) | 0
-  H[1] = (H[1]! + b) | 0
-  H[2] = (H[2]! + c) | 0
-  H[3] = (H[3]! + d) | 0
-  H[4] = (H[4]! + e) | 0
-  H[5] = (H[5]! + f) | 0
-  H[6] = (H[6]! + g) | 0
-  H[7] = (H[7]! + h) | 0
-}
-
-/** SHA-256 of `bytes` into `H` (big-endian words). Only for inputs shorter than JS_LIMIT. */
-function sha256Words(bytes: Uint8Array): void {
-  H.set(IV)
-  const n = bytes.length
-  let off = 0
-  for (; n - off >= 64; off += 64) compress(bytes, off)
-  const rem = n - off
-  TAIL.fill(0)
-  for (let i = 0; i < rem; i++) TAIL[i] = bytes[off + i]!
-  TAIL[rem] = 0x80
-  const total = rem + 9 <= 64 ? 64 : 128
-  const bits = n * 8
-  TAIL[total - 4] = bits >>> 24
-  TAIL[total - 3] = bits >>> 16
-  TAIL[total - 2] = bits >>> 8
-  TAIL[total - 1] = bits
-  compress(TAIL, 0)
-  if (total === 128) compress(TAIL, 64)
-}
 
 /** Leading zero nibbles of a digest. */
 function zeroNibbles(digest: Uint8Array): number {
@@ -111,11 +31,11 @@ function zeroNibbles(digest: Uint8Array): number {
  * Part of the storage format: changing it changes every root CID.
  */
 export function keyLevel(key: Uint8Array): number {
-  if (key.length >= JS_LIMIT) return zeroNibbles(createHash('sha256').update(key).digest())
-  sha256Words(key)
+  if (key.length >= JS_LIMIT) return zeroNibbles(sha256(key))
+  const h = sha256Words(key)
   let level = 0
   for (let i = 0; i < 8; i++) {
-    const w = H[i]!
+    const w = h[i]!
     if (w === 0) {
       level += 8
       continue
@@ -126,7 +46,7 @@ export function keyLevel(key: Uint8Array): number {
   return level
 }
 
-/** sha256(key) through node:crypto: the reference `keyLevel` is tested against. */
+/** sha256(key) through node:crypto's createHash: the reference `keyLevel` is tested against. */
 export function keyLevelReference(key: Uint8Array): number {
-  return zeroNibbles(createHash('sha256').update(key).digest())
+  return zeroNibbles(crypto.createHash('sha256').update(key).digest())
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from './sha256.js'
 import { Digest } from 'multiformats/hashes/digest'
 import { CID, DAG_CBOR_CODE, type Block } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
@@ -297,7 +297,7 @@ function nodeCidFromBytes(bytes: Uint8Array): CID {
 
 /** Hashes `block` and writes its node CID into `out` (36 bytes), returning the CID. */
 export function writeNodeCid(block: Uint8Array, out: Uint8Array): CID {
-  const d = createHash('sha256').update(block).digest()
+  const d = sha256(block)
   out[0] = NODE_CID_PREFIX[0]
   out[1] = NODE_CID_PREFIX[1]
   out[2] = NODE_CID_PREFIX[2]

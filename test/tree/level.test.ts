@@ -1,8 +1,30 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { keyLevel, MAX_LEVEL } from '../../src/tree/index.js'
+import { createHash } from 'node:crypto'
 import { keyLevelReference } from '../../src/tree/level.js'
+import { sha256, sha256Words } from '../../src/tree/sha256.js'
 import { bytes, numRuns } from './helpers.js'
+
+describe('sha256', () => {
+  const reference = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+  const words = (b: Uint8Array): string =>
+    Array.from(sha256Words(b), (w) => (w >>> 0).toString(16).padStart(8, '0')).join('')
+
+  it('the JS SHA-256 matches node:crypto at every length up to 300 and on random inputs', () => {
+    for (let n = 0; n <= 300; n++) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n * 13) & 0xff)
+      expect(words(b)).toBe(reference(b))
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => {
+        expect(words(b)).toBe(reference(b))
+        expect(Buffer.from(sha256(b)).toString('hex')).toBe(reference(b))
+      }),
+      { numRuns: numRuns(500) },
+    )
+  })
+})
 
 describe('keyLevel', () => {
   it('counts leading zero nibbles of sha256(key) (checked against node:crypto)', () => {
