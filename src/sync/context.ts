@@ -11,10 +11,9 @@ const SYNC_TREE_CACHE_BYTES = 16 * 1024 * 1024
 /** Tuning knobs, internal (tests and benchmarks set them; the defaults are what users get). */
 export interface SyncTuning {
   /**
-   * 'auto': send a commit as a diff, except a diff of over 2048 entries that is at least half
-   * the estimated size of the commit's tree (a near-complete rewrite, a first sync): then send
-   * its root and let the receiver fetch the nodes it lacks. 'never': always diffs. 'always':
-   * always nodes (for measurements).
+   * 'auto': send a commit as a diff from a parent, or as its root alone when the receiver holds
+   * that tree already (see `chooseBody`). 'never': always diffs (up to MAX_DIFF_ENTRIES).
+   * 'always': always node mode (for measurements).
    * @default 'auto'
    */
   nodeMode?: 'auto' | 'never' | 'always' | undefined

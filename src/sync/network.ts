@@ -1,3 +1,4 @@
+import PQueue from 'p-queue'
 import { toHex, type CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { Engine, Listener, ListenOptions, Network, PageSyncState, Peer, SyncMode, SyncStats } from '../ledger/index.js'
@@ -12,6 +13,9 @@ import { DEFAULT_TIMEOUT_MS, Session } from './session.js'
 import { SyncStates } from './sync-states.js'
 import { Tally } from './tally.js'
 import { connectWebSocket, listenWebSocket, protocolViolation, type Transport } from './transport/index.js'
+
+/** Automatic pulls in flight at once. */
+const AUTO_PULL_CONCURRENCY = 8
 
 /** How a transport joins the network: which handshake role, with which token and frame limit. */
 export interface AttachOptions {
@@ -39,6 +43,8 @@ export class SyncNetwork implements Network, DispatchTarget {
   readonly #closers = new Set<() => Promise<void>>()
   readonly #pullLock = new KeyedLock()
   readonly #autoPulls = new WeakMap<Session, Map<string, { again: boolean }>>()
+  /** Automatic pulls (after announcements) run a few at a time, whatever the number of pages. */
+  readonly #autoQueue = new PQueue({ concurrency: AUTO_PULL_CONCURRENCY })
   readonly #announcer: Announcer | undefined
   #closed = false
 
@@ -231,7 +237,7 @@ export class SyncNetwork implements Network, DispatchTarget {
           const wanted = session.announced.get(hex) ?? []
           const present = await this.#engine.store.getBlocks(wanted)
           if (present.every((b) => b !== undefined)) continue
-          await this.pull(session, pageId, new Tally())
+          await this.#autoQueue.add(() => this.pull(session, pageId, new Tally()))
         }
       } catch {
         // Reported through the sync state; a peer at fault was dropped.

@@ -2,7 +2,7 @@ import { ownBytes, toHex, verifyBlock, type Block, type CID } from '../codec/ind
 import { makeCommit, type Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
 import { Tree } from '../tree/index.js'
-import { haveList, tryCommit } from './commit-walk.js'
+import { haveList, MAX_HAVE, tryCommit } from './commit-walk.js'
 import type { SyncContext } from './context.js'
 import type { Exchange } from './exchange.js'
 import { fetchMissing, type Need } from './fetch-blocks.js'
@@ -38,7 +38,10 @@ export async function pullFrom(
   session.pages.add(pageHex)
   const state = await engine.pageState(pageId)
   const have = await haveList(engine.commits, state.heads, session.remoteHeads.get(pageHex) ?? [])
-  const exchange = session.request({ t: 'pull', page: pageId, have, ...(forId === undefined ? {} : { for: forId }) }, tally)
+  // The roots of our heads let the peer send a commit whose tree we already hold as its root alone.
+  const roots = [...new Map(state.heads.filter((h) => h.generation > 0).map((h) => [h.root.toString(), h.root])).values()]
+  const request = { t: 'pull', page: pageId, have, roots: roots.slice(0, MAX_HAVE), ...(forId === undefined ? {} : { for: forId }) }
+  const exchange = session.request(request, tally)
   const pending = new PendingBlocks()
   const detach = ctx.overlay.attach(pending)
   const built: Block[] = []

@@ -13,7 +13,7 @@ import { pushValue } from './value-push.js'
 import type { Message } from './wire.js'
 
 /**
- * Answers `pull {id, page, have, for?}`: every commit of the page reachable from this side's heads
+ * Answers `pull {id, page, have, roots?, for?}`: every commit of the page reachable from this side's heads
  * and not known to the puller, parents first, each as a diff from a parent (plus the eager value
  * blocks its changed entries link to) or as its root (node mode), in `commits` frames; the last
  * frame names this side's heads, which the puller checks the rebuilt commits against.
@@ -22,6 +22,7 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
   const id = toId(message['id'], 'pull.id')
   const page = fieldPage(message)
   const have = fieldCids(message, 'have', MAX_HAVE)
+  const roots = message['roots'] === undefined ? [] : fieldCids(message, 'roots', MAX_HAVE)
   const tally = session.tallyFor(optionalId(message, 'for'))
   if (tally) tally.bytesReceived += frameBytes
   const pageHex = toHex(page)
@@ -33,7 +34,7 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
     const heads = state.heads.filter((h) => h.generation > 0)
     const missing = await missingCommits(engine.commits, heads, have)
     const writer = new FrameWriter(session, 'commits', id, tally)
-    await writeCommits(ctx, writer, missing, tally)
+    await writeCommits(ctx, writer, missing, new Set(roots.map(String)), tally)
     writer.finish({ heads: heads.map((h) => h.cid) })
     end(true)
   } catch (err) {
@@ -42,7 +43,13 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
   }
 }
 
-async function writeCommits(ctx: SyncContext, writer: FrameWriter, missing: Commit[], tally: Tally | undefined): Promise<void> {
+async function writeCommits(
+  ctx: SyncContext,
+  writer: FrameWriter,
+  missing: Commit[],
+  receiverRoots: ReadonlySet<string>,
+  tally: Tally | undefined,
+): Promise<void> {
   const engine = ctx.engine
   const index = new Map<string, number>()
   const replicas = new Map<string, number>()
@@ -57,7 +64,7 @@ async function writeCommits(ctx: SyncContext, writer: FrameWriter, missing: Comm
       maxTimestamp = Math.max(maxTimestamp, p.timestamp)
       maxGeneration = Math.max(maxGeneration, p.generation)
     }
-    const body = await chooseBody(engine.tree, engine.store, commit, parents, ctx.nodeMode)
+    const body = await chooseBody(engine.tree, commit, parents, receiverRoots, ctx.nodeMode)
     const head = encodeItemHead(
       {
         parents: refs,
