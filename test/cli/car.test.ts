@@ -1,5 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { CarReader } from '@ipld/car/reader'
+import { CarWriter } from '@ipld/car/writer'
+import type { CID } from 'multiformats/cid'
 import { describe, expect, test } from 'vitest'
 import { dagkv, ok, okJson, tempDir } from './run-cli.js'
 
@@ -57,7 +60,21 @@ describe('dagkv export / import', () => {
     tampered[tampered.length - 1]! ^= 1 // inside the last block's data
     writeFileSync(join(dir, 'tampered.car'), tampered)
     writeFileSync(join(dir, 'truncated.car'), bytes.subarray(0, bytes.length - 7))
-    for (const name of ['tampered.car', 'truncated.car']) {
+    // a well-formed CAR that lacks one block the heads need
+    const reader = await CarReader.fromBytes(bytes)
+    const { writer, out } = CarWriter.create(await reader.getRoots())
+    const parts: Uint8Array[] = []
+    const collected = (async () => {
+      for await (const part of out) parts.push(part)
+    })()
+    const all: { cid: CID; bytes: Uint8Array }[] = []
+    for await (const block of reader.blocks()) all.push(block)
+    for (const block of all.slice(0, -1)) await writer.put(block)
+    await writer.close()
+    await collected
+    writeFileSync(join(dir, 'incomplete.car'), Buffer.concat(parts))
+
+    for (const name of ['tampered.car', 'truncated.car', 'incomplete.car']) {
       const r = await dagkv(['--store', b, 'import', join(dir, name)])
       expect(r.status, name).toBe(1)
       expect(r.stderr).toMatch(/^dagkv: DATA_INTEGRITY_ERROR: /)

@@ -48,6 +48,16 @@ async function readCar(file: string): Promise<{ roots: CID[]; blocks: Map<string
   }
 }
 
+/** Every commit's generation is above its parents' (the DAG walks rely on it); else DATA_INTEGRITY_ERROR. */
+function checkGenerations(history: ReadonlyMap<string, Commit>): void {
+  for (const c of history.values()) {
+    const parents = c.parents.map((p) => history.get(p.toString())!)
+    if (c.generation < 1 || parents.some((p) => p.generation >= c.generation)) {
+      throw LedgerError.integrity(`commit ${c.cid.toString()} has a generation no higher than a parent's`)
+    }
+  }
+}
+
 /**
  * Reads a page export (see `exportPage`), verifies every block against its CID and checks that it
  * holds everything the page's heads need (with the store's blocks), then adds its commits as heads
@@ -71,13 +81,16 @@ export async function importPage(ledger: Ledger, file: string, pageId?: Uint8Arr
       blocks.get(cid.toString())?.bytes ?? (await engine.store.getBlock(cid))
     const fresh: Block[] = []
     const commits: Commit[] = []
+    const history = new Map<string, Commit>()
     let bytes = 0
     for await (const b of reachableBlocks(source, engine.tree, heads, { lazy: true })) {
+      if (b.commit) history.set(b.cid.toString(), b.commit)
       if (!blocks.has(b.cid.toString()) || (await engine.store.hasBlock(b.cid))) continue
       fresh.push({ cid: b.cid, bytes: b.bytes })
       bytes += b.bytes.length
       if (b.commit) commits.push(b.commit)
     }
+    checkGenerations(history)
     // Parents before children, so each added commit supersedes the heads it descends from.
     commits.sort((a, b) => a.generation - b.generation)
     const state = await engine.pageState(page.id)
