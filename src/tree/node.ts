@@ -46,7 +46,7 @@ export class Node {
     this.flags = flags
     this.children = children
     this.cid = cid
-    this.size = 320 + bytes.length + off.byteLength + (flags === null ? 0 : n + 64) + (children === null ? 0 : 120 * children.length)
+    this.size = 640 + bytes.length + off.byteLength + (flags === null ? 0 : n + 64) + (children === null ? 0 : 160 * children.length)
   }
 
   kItem(i: number): number {
