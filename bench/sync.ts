@@ -100,16 +100,16 @@ async function scenario(kind: Transport): Promise<Record<string, unknown>> {
     return l.page('bench')
   }
 
-  log(`[${kind}] initial sync (one diff from the empty tree)`)
+  log(`[${kind}] initial sync (a big first commit travels as tree nodes)`)
   const b = await replica('b')
   out['initial'] = await pull(b, raw)
-  log(`[${kind}] initial sync as tree nodes`)
-  networkOf(a).tune({ nodeMode: 'always' })
-  const nodes = await replica('d')
-  out['initialAsNodes'] = await pull(nodes, raw)
-  networkOf(a).tune({ nodeMode: 'auto' })
+  log(`[${kind}] initial sync as one diff from the empty tree`)
+  networkOf(a).tune({ nodeMode: 'never' })
   const behind = await replica('c')
-  await behind.sync({ mode: 'pull' })
+  out['initialAsDiff'] = await pull(behind, raw)
+  networkOf(a).tune({ nodeMode: 'auto' })
+  const nodes = await replica('d')
+  await nodes.sync({ mode: 'pull' })
 
   log(`[${kind}] 1 % change in one commit`)
   const one = changeSet(keys, CHANGES, 11)

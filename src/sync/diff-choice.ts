@@ -7,6 +7,13 @@ import { Tree, type TreeChange } from '../tree/index.js'
  * sent in node mode, whose blocks the receiver fetches level by level.
  */
 export const MAX_DIFF_ENTRIES = 1 << 18
+/**
+ * A first commit (no parent: its diff is from the empty tree, its whole content) of more entries
+ * than this travels in node mode: as many bytes within 5 %, a round trip per tree level, but
+ * about half the receiver's CPU (it verifies nodes instead of rebuilding the tree), and stored
+ * subtrees are skipped (bench/sync.ts, `initial` and `initialAsNodes`).
+ */
+export const FIRST_COMMIT_DIFF_ENTRIES = 2048
 
 /** How a commit's tree travels: as changes from one of its parents' trees, or as its root. */
 export type Body = { readonly base: number; readonly changes: TreeChange[] } | { readonly root: CID }
@@ -17,8 +24,8 @@ export type Body = { readonly base: number; readonly changes: TreeChange[] } | {
  * scattered change, so it wins only when the receiver already holds the tree: when the commit's
  * root is one the receiver said it has (`receiverRoots`: two replicas that wrote the same
  * content, a revert, a clear), nothing but the commit travels. Otherwise: the smallest diff from
- * one of its parents' trees (from the empty tree for a first commit, which makes a first sync one
- * round trip; bench/sync.ts measures both ways), or node mode past MAX_DIFF_ENTRIES.
+ * one of its parents' trees, or node mode past MAX_DIFF_ENTRIES, or for a big first commit
+ * (FIRST_COMMIT_DIFF_ENTRIES).
  */
 export async function chooseBody(
   tree: Tree,
@@ -31,7 +38,8 @@ export async function chooseBody(
   const bases = parents.length === 0 ? [Tree.emptyRoot] : parents.map((p) => p.root)
   let best: { base: number; changes: TreeChange[] } | undefined
   for (let b = 0; b < bases.length; b++) {
-    const cap = best === undefined ? MAX_DIFF_ENTRIES : best.changes.length - 1
+    const limit = parents.length === 0 && mode === 'auto' ? FIRST_COMMIT_DIFF_ENTRIES : MAX_DIFF_ENTRIES
+    const cap = best === undefined ? limit : best.changes.length - 1
     const changes = await boundedDiff(tree, bases[b]!, commit.root, cap)
     if (changes !== undefined) best = { base: b, changes }
   }
