@@ -4,6 +4,7 @@
 // round trips), and a replica 1,001 commits behind catching up (round trips, time). For
 // comparison, the same syncs with every commit sent as tree nodes (node mode 'always').
 // Usage: npx tsx bench/sync.ts [--n 100000] [--changes 1000] [--disk]  → one JSON object on stdout.
+// (node --expose-gc --import tsx bench/sync.ts collects garbage before each timed sync: steadier times.)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -62,6 +63,7 @@ function summary(stats: SyncStats, ms: number, payload?: number): Record<string,
 }
 
 async function pull(page: Page, payload?: number): Promise<Record<string, number>> {
+  ;(globalThis as { gc?: () => void }).gc?.()
   const { ms, result } = await time(() => page.sync({ mode: 'pull' }))
   return summary(result, ms, payload)
 }

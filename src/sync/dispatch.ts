@@ -35,9 +35,9 @@ export async function dispatch(target: DispatchTarget, session: Session, message
       return
     }
     case 'pull':
-      return servePull(ctx, session, message, frameBytes)
+      return session.serving.add(() => servePull(ctx, session, message, frameBytes))
     case 'getBlocks':
-      return serveBlocks(ctx, session, message, frameBytes)
+      return session.serving.add(() => serveBlocks(ctx, session, message, frameBytes))
     case 'pleasePull':
       return servePleasePull(ctx, session, message, frameBytes)
     default:

@@ -1,3 +1,4 @@
+import PQueue from 'p-queue'
 import type { CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import { Exchange } from './exchange.js'
@@ -8,6 +9,9 @@ import { decodeMessage, encodeMessage, type Message } from './wire.js'
 
 /** Default of the inactivity timeout: a request with no frame from the peer for this long fails. */
 export const DEFAULT_TIMEOUT_MS = 30_000
+
+/** The peer's `pull` and `getBlocks` requests served at once (more wait their turn). */
+export const SERVE_CONCURRENCY = 4
 
 /** Message types that answer a request (they carry `re`, the request's id). */
 const RESPONSES: ReadonlySet<string> = new Set(['commits', 'blocks', 'done'])
@@ -40,6 +44,8 @@ export class Session {
   readonly remoteHeads = new Map<string, CID[]>()
   /** The heads the peer last announced, per page hex id (what an automatic pull goes after). */
   readonly announced = new Map<string, CID[]>()
+  /** Bounds the work one peer can make this side do at once (serving never waits on the peer). */
+  readonly serving = new PQueue({ concurrency: SERVE_CONCURRENCY })
   readonly #transport: Transport
   readonly #options: SessionOptions
   readonly #exchanges = new Map<number, Exchange>()
