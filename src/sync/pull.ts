@@ -44,7 +44,7 @@ export async function pullFrom(
   const exchange = session.request(request, tally)
   const pending = new PendingBlocks()
   const detach = ctx.overlay.attach(pending)
-  const built: Block[] = []
+  const built = new Built()
   try {
     const { items, heads } = await receive(exchange, pending, tally)
     const known = await resolveParents(ctx, items)
@@ -64,7 +64,7 @@ export async function pullFrom(
       const present = await engine.store.getBlocks(rebuilt.map((r) => r.commit.cid))
       const fresh = rebuilt.filter((_, i) => present[i] === undefined)
       if (fresh.length === 0) return
-      const blocks = [...fresh.map((r) => r.block), ...built, ...pending.usedBlocks()]
+      const blocks = [...fresh.map((r) => r.block), ...built.all(), ...pending.usedBlocks()]
       await state.addLocked(
         fresh.map((r) => r.commit),
         blocks,
@@ -77,7 +77,7 @@ export async function pullFrom(
     throw error ?? err
   } finally {
     detach()
-    ctx.tree.markStored(built)
+    built.release()
   }
 }
 
@@ -133,10 +133,35 @@ async function resolveParents(ctx: SyncContext, items: readonly Item[]): Promise
 interface Rebuilt {
   readonly commit: Commit
   readonly block: Block
+  /** The tree that can read its root until the write: the engine's, or the sync layer's overlay tree. */
+  readonly tree: Tree
 }
 
-/** Rebuilds each commit: its tree (diff applied to the base parent's tree, or the sent root), then its block. */
-async function rebuild(ctx: SyncContext, items: readonly Item[], known: Map<string, Commit>, built: Block[]): Promise<Rebuilt[]> {
+/** Blocks built by applying diffs, per tree (each keeps them readable until `markStored`). */
+class Built {
+  readonly byTree = new Map<Tree, Block[]>()
+
+  add(tree: Tree, blocks: Block[]): void {
+    const list = this.byTree.get(tree)
+    if (list) list.push(...blocks)
+    else this.byTree.set(tree, [...blocks])
+  }
+
+  all(): Block[] {
+    return [...this.byTree.values()].flat()
+  }
+
+  release(): void {
+    for (const [tree, blocks] of this.byTree) tree.markStored(blocks)
+  }
+}
+
+/**
+ * Rebuilds each commit: its tree (the diff applied to the base parent's tree, or the sent root),
+ * then its block. A diff on a stored tree is applied by the engine's tree (its node cache is warm);
+ * one on a tree that only exists in this exchange (node mode) by the overlay tree.
+ */
+async function rebuild(ctx: SyncContext, items: readonly Item[], known: Map<string, Commit>, built: Built): Promise<Rebuilt[]> {
   const out: Rebuilt[] = []
   for (const item of items) {
     const parents = item.parents.map((p) => (typeof p === 'number' ? out[p]!.commit : known.get(p.toString())!))
@@ -147,10 +172,13 @@ async function rebuild(ctx: SyncContext, items: readonly Item[], known: Map<stri
       maxGeneration = Math.max(maxGeneration, p.generation)
     }
     let root = item.root
+    let tree = ctx.tree
     if (root === undefined) {
-      const base = parents.length === 0 ? Tree.emptyRoot : parents[item.base]!.root
-      const applied = await ctx.tree.apply(base, item.changes!)
-      built.push(...applied.blocks)
+      const baseRef = parents.length === 0 ? undefined : item.parents[item.base]!
+      const base = baseRef === undefined ? Tree.emptyRoot : parents[item.base]!.root
+      tree = typeof baseRef === 'number' ? out[baseRef]!.tree : ctx.engine.tree
+      const applied = await tree.apply(base, item.changes!)
+      built.add(tree, applied.blocks)
       root = applied.root
     }
     const timestamp = maxTimestamp + item.dt
@@ -162,7 +190,7 @@ async function rebuild(ctx: SyncContext, items: readonly Item[], known: Map<stri
       generation: item.generation ?? maxGeneration + 1,
       replica: item.replica,
     })
-    out.push({ commit, block })
+    out.push({ commit, block, tree })
   }
   return out
 }
