@@ -181,13 +181,18 @@ async function rebuild(ctx: SyncContext, items: readonly Item[], known: Map<stri
       built.add(tree, applied.blocks)
       root = applied.root
     }
+    // Commits never run backwards along the DAG, and a generation is 1 + its parents' largest:
+    // walks and merges rely on both, so a commit that breaks them is refused.
     const timestamp = maxTimestamp + item.dt
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw LedgerError.integrity('a received commit has a bad timestamp')
+    if (!Number.isSafeInteger(timestamp) || item.dt < 0) throw LedgerError.integrity('a received commit is older than its parents')
+    if (item.generation !== undefined && item.generation !== maxGeneration + 1) {
+      throw LedgerError.integrity('a received commit has a generation other than 1 + its parents\'')
+    }
     const { commit, block } = makeCommit({
       parents: parents.map((p) => p.cid),
       root,
       timestamp,
-      generation: item.generation ?? maxGeneration + 1,
+      generation: maxGeneration + 1,
       replica: item.replica,
     })
     out.push({ commit, block, tree })
