@@ -86,7 +86,10 @@ export class SyncNetwork implements Network, DispatchTarget {
       return server.close()
     }
     this.#closers.add(close)
-    if (this.#closed) await close()
+    if (this.#closed) {
+      await close()
+      throw LedgerError.closed('ledger')
+    }
     return { url: server.url, port: server.port, close }
   }
 

@@ -61,6 +61,23 @@ describe('sync: histories, cuts and many pages (in-memory)', () => {
     expect(await contents(await b.page('page-33'))).toEqual({ k: '33' })
   })
 
+  it('a push of a big first commit counts the tree nodes the peer fetched for it', async () => {
+    const a = await replica()
+    const b = await replica()
+    await memoryLinker(a, b)
+    const pa = await a.page('big')
+    await pa.startTransaction()
+    for (let i = 0; i < 5000; i++) void pa.put(`k${i}`, `value ${i}`)
+    await pa.commit()
+    const pushed = await pa.sync({ mode: 'push' })
+    expect(pushed.roundTrips).toBe(1)
+    expect(pushed.commitsSent).toBe(1)
+    expect(pushed.blocksSent).toBeGreaterThan(100)
+    expect(pushed.bytesSent).toBeGreaterThan(5000 * 12)
+    expect(pushed.bytesReceived).toBeGreaterThan(1000) // the peer's getBlocks requests
+    expect(Object.keys(await contents(await b.page('big')))).toHaveLength(5000)
+  })
+
   it('the same content written on both sides travels as the commit alone', async () => {
     const a = await replica()
     const b = await replica()
