@@ -52,6 +52,22 @@ describe('sync: histories, cuts and many pages (in-memory)', () => {
     expect(Object.keys(await contents(pb))).toHaveLength(20_020)
   })
 
+  it('a lazy value with no peer connected → NETWORK_ERROR; NEEDS_FETCH on get', async () => {
+    const a = await replica()
+    const b = await replica()
+    await (await a.page('lz')).put('v', 'x'.repeat(4000), { priority: 'lazy' })
+    const link = await memoryLinker(b, a)
+    const pb = await b.page('lz')
+    await pb.sync({ mode: 'pull' })
+    await link.close()
+    const snap = await pb.snapshot()
+    await expectCode(snap.get('v'), 'NEEDS_FETCH')
+    await expectCode(snap.fetch('v'), 'NETWORK_ERROR')
+    await expectCode(snap.fetchPartial('v', 0, 10), 'NETWORK_ERROR')
+    await memoryLinker(b, a)
+    expect((await snap.fetchPartial('v', 0, 10))?.length).toBe(10)
+  })
+
   it('autoSync brings every page on connect, many at once', async () => {
     const a = await replica({ autoSync: true })
     const b = await replica({ autoSync: true })

@@ -1,4 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
+import type { Ledger } from 'dagkv'
+import { engineOf } from '../../src/ledger/index.js'
 import { handshake } from '../../src/sync/handshake.js'
 import { connectWebSocket } from '../../src/sync/transport/index.js'
 import { until } from '../helpers/bytes.js'
@@ -15,14 +17,19 @@ describe('WebSocket: tokens, limits, connections', () => {
     const listener = await server.listen({ host: '127.0.0.1', port: 0, token: 'right' })
     onTestFinished(() => listener.close())
     const client = await replica({ autoSync: true })
-    await (await client.page('client-page')).put('c', 'x')
     await expectCode(client.connect(listener.url), 'UNAUTHORIZED')
     await expectCode(client.connect(listener.url, { token: 'wrong' }), 'UNAUTHORIZED')
-    expect((await client.pages()).length).toBe(1) // its own page only
+    await new Promise((r) => setTimeout(r, 50))
+    expect(await client.pages()).toEqual([])
+    expect(await countBlocks(client)).toBe(0)
+    // And the server got nothing from a refused client.
+    const other = await replica({ autoSync: true })
+    await (await other.page('other-page')).put('c', 'x')
+    await expectCode(other.connect(listener.url, { token: 'wrong' }), 'UNAUTHORIZED')
     expect(await server.pages()).toHaveLength(1)
     const peer = await client.connect(listener.url, { token: 'right' })
     expect(peer.id).toBe(server.replicaId)
-    await until(async () => (await client.pages()).length === 2 && (await server.pages()).length === 2)
+    await until(async () => (await client.pages()).length === 1)
     expect(await contents(await client.page('secret-page'))).toEqual({ k: 'v' })
     await peer.close()
     await peer.close()
@@ -73,3 +80,9 @@ describe('WebSocket: tokens, limits, connections', () => {
     await expectCode(client.connect(again.url), 'NETWORK_ERROR')
   })
 })
+
+async function countBlocks(ledger: Ledger): Promise<number> {
+  let n = 0
+  for await (const _ of engineOf(ledger).store.allBlocks()) n++
+  return n
+}
