@@ -30,10 +30,16 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
   const end = ctx.states.begin(pageHex, 'upload')
   try {
     const engine = ctx.engine
+    const writer = new FrameWriter(session, 'commits', id, tally)
+    // A page with no commit here has no stored heads: answer without loading a state for it.
+    if ((await engine.store.heads(page)).length === 0) {
+      writer.finish({ heads: [] })
+      end(true)
+      return
+    }
     const state = await engine.pageState(page)
     const heads = state.heads.filter((h) => h.generation > 0)
     const missing = await missingCommits(engine.commits, heads, have)
-    const writer = new FrameWriter(session, 'commits', id, tally)
     await writeCommits(ctx, writer, missing, new Set(roots.map(String)), tally)
     writer.finish({ heads: heads.map((h) => h.cid) })
     end(true)
