@@ -1,17 +1,9 @@
+import { seededRandom } from '../../src/sync/transport/prng.js'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** Deterministic PRNG (mulberry32) so every run measures the same data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const prng = seededRandom
 
 /** `n` distinct random keys of 16–20 bytes and 100-byte values, in random order. */
 export function dataset(n: number, seed = 42): { keys: Uint8Array[]; values: Uint8Array[] } {
