@@ -44,6 +44,8 @@ export class NodeStore {
   readonly #reader: BlockReader
   readonly #cache: LRUCache<number, Node>
   readonly #pending = new Map<string, Node>()
+  /** Loads in flight, so concurrent readers (and prefetches) share one read. */
+  readonly #loading = new Map<string, Promise<Node>>()
   readonly #empty: Node
 
   constructor(reader: BlockReader, cacheBytes: number) {
@@ -68,6 +70,41 @@ export class NodeStore {
   async load(cid: CID): Promise<Node> {
     const hit = this.cached(cid)
     if (hit !== undefined) return hit
+    const key = exactKey(cid)
+    let p = this.#loading.get(key)
+    if (p === undefined) {
+      p = this.#read(cid).finally(() => this.#loading.delete(key))
+      this.#loading.set(key, p)
+    }
+    return p
+  }
+
+  /**
+   * Starts loading nodes that are not in memory (read-ahead), in one `getBlocks` call when the
+   * reader has one (a Store does: one LevelDB getMany). Errors surface on the real load.
+   */
+  prefetch(cids: readonly CID[]): void {
+    const todo: CID[] = []
+    for (const cid of cids) if (this.cached(cid) === undefined && !this.#loading.has(exactKey(cid))) todo.push(cid)
+    if (todo.length === 0) return
+    const many = (this.#reader as { getBlocks?: (cids: CID[]) => Promise<(Uint8Array | undefined)[]> }).getBlocks
+    if (typeof many !== 'function' || todo.length === 1) {
+      for (const cid of todo) this.load(cid).catch(() => undefined)
+      return
+    }
+    const batch = many.call(this.#reader, todo).catch((err: unknown) => {
+      throw err instanceof LedgerError ? err : LedgerError.io('tree node read failed', err)
+    })
+    for (let i = 0; i < todo.length; i++) {
+      const cid = todo[i]!
+      const key = exactKey(cid)
+      const p = batch.then((got) => this.#decodeStored(cid, got[i])).finally(() => this.#loading.delete(key))
+      p.catch(() => undefined)
+      this.#loading.set(key, p)
+    }
+  }
+
+  async #read(cid: CID): Promise<Node> {
     let bytes: Uint8Array | undefined
     try {
       bytes = await this.#reader.getBlock(cid)
@@ -75,6 +112,10 @@ export class NodeStore {
       if (err instanceof LedgerError) throw err
       throw LedgerError.io('tree node read failed', err)
     }
+    return this.#decodeStored(cid, bytes)
+  }
+
+  #decodeStored(cid: CID, bytes: Uint8Array | undefined): Node {
     if (bytes === undefined) {
       throw new LedgerError('NEEDS_FETCH', `tree node ${cid.toString()} is not in the store`, { data: { cid } })
     }

@@ -31,6 +31,11 @@ export async function getEntry(store: NodeStore, root: CID, key: Uint8Array): Pr
   }
 }
 
+/** Children read ahead of a scan, per node, in one batch: reads overlap on a disk store. */
+const READ_AHEAD = 16
+/** Scans with a limit at most this small do not read ahead. */
+const READ_AHEAD_MIN_LIMIT = 256
+
 interface Frame {
   readonly node: Node
   /** Forward: index of the next entry to emit. Reverse: one past it. */
@@ -39,6 +44,8 @@ interface Frame {
   readonly loI: number
   readonly hiN: Node | null
   readonly hiI: number
+  /** Read-ahead: children up to here (exclusive, in scan order) have been requested. */
+  ahead: number
 }
 
 /**
@@ -52,6 +59,24 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
   if (start !== undefined && end !== undefined && compareBytes(start, end) >= 0) return
   const stack: Frame[] = []
   const reverse = opts.reverse === true
+  const readAhead = left > READ_AHEAD_MIN_LIMIT
+  // About to visit child `i` of the frame's node: request the next window of children, in one
+  // batch, when the walk gets near the end of the window already requested.
+  const prefetch = (f: Frame, i: number): void => {
+    const node = f.node
+    if (!readAhead || node.children === null) return
+    const pos = reverse ? node.n - i : i
+    if (pos + READ_AHEAD / 4 < f.ahead) return
+    const from = Math.max(f.ahead, pos + 1)
+    const to = Math.min(node.n + 1, pos + 1 + READ_AHEAD)
+    const cids: CID[] = []
+    for (let k = from; k < to; k++) {
+      const c = node.child(reverse ? node.n - k : k)
+      if (c !== null) cids.push(c)
+    }
+    f.ahead = to
+    if (cids.length > 0) store.prefetch(cids)
+  }
 
   // Descends from `cid` (a child of `parent`, or the root) to the first entry at or after `start`
   // (in reverse: the last before `end`), one frame per level. `bound` applies to this descent only.
@@ -68,7 +93,9 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
       const node = store.cached(cid) ?? (await store.load(cid))
       if (parent !== null) checkPlace(node, parent.level, loN, loI, hiN, hiI)
       const i = bound === undefined ? (reverse ? node.n : 0) : node.lowerBound(bound)
-      stack.push({ node, i, loN, loI, hiN, hiI })
+      const frame: Frame = { node, i, loN, loI, hiN, hiI, ahead: 0 }
+      stack.push(frame)
+      prefetch(frame, i)
       cid = node.child(i)
       if (i > 0) {
         loN = node
@@ -96,6 +123,7 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
       yield node.entryAt(i)
       if (--left === 0) return
       const c = node.child(i)
+      prefetch(top, i)
       if (c !== null) await descend(c, node, i > 0 ? node : top.loN, i > 0 ? i - 1 : top.loI, node, i, undefined)
     } else {
       if (top.i === node.n) {
@@ -107,6 +135,7 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
       yield node.entryAt(i)
       if (--left === 0) return
       const c = node.child(i + 1)
+      prefetch(top, i + 1)
       if (c !== null) await descend(c, node, node, i, i + 1 < node.n ? node : top.hiN, i + 1 < node.n ? i + 1 : top.hiI, undefined)
     }
   }

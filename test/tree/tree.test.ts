@@ -231,6 +231,37 @@ describe('blocks not yet stored', () => {
   })
 })
 
+describe('read-ahead', () => {
+  it('a scan over a store missing nodes fails with NEEDS_FETCH, whatever was read ahead', async () => {
+    const { tree } = await memoryTree()
+    const r = await tree.apply(Tree.emptyRoot, puts(3000))
+    const partial = await Store.open()
+    // Every block but a few leaves.
+    await partial.write({ blocks: r.blocks.filter((_, i) => i % 10 !== 3) })
+    const reader = new Tree(partial)
+    expect(await codeOf(collect(reader.entries(r.root)))).toBe('NEEDS_FETCH')
+    expect(await codeOf(collect(reader.entries(r.root, { reverse: true })))).toBe('NEEDS_FETCH')
+    // Without getBlocks (a plain BlockReader) too.
+    const plain = new Tree({ getBlock: (cid: CID) => partial.getBlock(cid) })
+    expect(await codeOf(collect(plain.entries(r.root)))).toBe('NEEDS_FETCH')
+  })
+
+  it('scans read ahead in batches and still return every entry in order', async () => {
+    const t = await memoryTree()
+    const root = await t.commit(await t.tree.apply(Tree.emptyRoot, puts(3000)))
+    let batches = 0
+    const counting = {
+      getBlock: (cid: CID) => t.store.getBlock(cid),
+      getBlocks: (cids: CID[]) => (batches++, t.store.getBlocks(cids)),
+    }
+    const cold = new Tree(counting)
+    const all = keys(await collect(cold.entries(root)))
+    expect(all).toEqual(puts(3000).map((c) => new TextDecoder().decode(c.key)))
+    expect(batches).toBeGreaterThan(0)
+    expect(keys(await collect(new Tree(counting).entries(root, { reverse: true })))).toEqual([...all].reverse())
+  })
+})
+
 describe('links and decodeNode', () => {
   it('lists child nodes and value links with laziness', async () => {
     const t = await memoryTree()
