@@ -165,6 +165,8 @@ class Applier {
     let e = 0
     let c = from
 
+    if (to - from > 1 && node.children !== null) this.#prefetch(node, from, to)
+
     const gapLo = (g: number): Bound => (g > 0 ? keyOf(node, g - 1) : lo)
     const gapHi = (g: number): Bound => (g < n ? keyOf(node, g) : hi)
     const close = async (): Promise<Ref | null> =>
@@ -256,6 +258,22 @@ class Applier {
     if (!changed) return ref
     if (segs.length === 0) return kids[0] ?? null
     return new Draft(level, segs, kids)
+  }
+
+  /** Requests, in one batch, the stored children of the gaps that changes[from, to) fall in. */
+  #prefetch(node: AnyNode, from: number, to: number): void {
+    const cids: CID[] = []
+    let last = -1
+    for (let c = from; c < to; c++) {
+      const s = searchOf(node, this.#changes[c]!.key, Math.max(0, last))
+      if (s >= 0) continue
+      const g = ~s
+      if (g === last) continue
+      last = g
+      const child = node.child(g)
+      if (child !== null && !(child instanceof Draft)) cids.push(child)
+    }
+    if (cids.length > 1) this.#store.prefetch(cids)
   }
 
   /** Joins the pieces left to right and empties the list. */
