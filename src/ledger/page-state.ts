@@ -108,11 +108,16 @@ export class PageState {
     )
     const added = commits.filter((c) => !superseded.has(c.cid.toString()))
     const removed = this.#heads.filter((h) => superseded.has(h.cid.toString()) && h.generation > 0)
-    await engine.store.write({
-      blocks,
-      heads: [{ pageId: this.id, add: added.map((c) => c.cid), remove: removed.map((c) => c.cid) }],
-      meta: engine.clockMeta(),
-    })
+    try {
+      await engine.store.write({
+        blocks,
+        heads: [{ pageId: this.id, add: added.map((c) => c.cid), remove: removed.map((c) => c.cid) }],
+        meta: engine.clockMeta(),
+      })
+    } finally {
+      // Written or abandoned, the tree need not hold these nodes for the store any longer.
+      engine.tree.markStored(blocks)
+    }
     for (const c of commits) engine.commits.remember(c)
     const next = [...kept, ...added].sort(compareCommits)
     this.#heads = next.length > 0 ? next : [EMPTY_COMMIT]
