@@ -7,7 +7,8 @@
 //   crissCross   five rounds of two replicas resolving the same heads differently, then the
 //                final merge, whose base is folded recursively from the criss-cross
 // Times are end to end: from the policy change (or page open) until the connection is on the
-// single merged head (`waitForConflictResolution`), store write included.
+// single merged head (`waitForConflictResolution`), store write included. `*CpuMs` is this
+// process's CPU time over the same span (all its threads: a fairer figure on a busy machine).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -94,20 +95,25 @@ async function repeatedMerges(
   ledger: Ledger,
   overlap: number,
   set: () => Promise<void>,
-): Promise<{ ms: number[]; page: Page }> {
+): Promise<{ ms: number[]; cpu: number[]; page: Page }> {
   const ms: number[] = []
+  const cpu: number[] = []
   let page!: Page
   for (let rep = 0; rep < REPS; rep++) {
     await ledger.setMergePolicy(PAGE, 'custom')
     page = await fork(ledger, overlap, 100 + rep)
     if ((await headCount(ledger)) !== 2) throw new Error('expected two heads')
     gc()
+    const before = process.cpuUsage()
     ms.push((await time(async () => {
       await set()
       await page.waitForConflictResolution()
     })).ms)
+    const used = process.cpuUsage(before)
+    cpu.push((used.user + used.system) / 1000)
   }
-  return { ms, page }
+  log(`  reps: ${ms.map((x) => x.toFixed(0)).join(' ')} ms, cpu ${cpu.map((x) => x.toFixed(0)).join(' ')} ms`)
+  return { ms, cpu, page }
 }
 
 /** Where a last-one-wins merge spends its time, by phase (nothing stored but the write). */
@@ -137,8 +143,13 @@ async function lww(): Promise<Record<string, unknown>> {
   log('lww: warm')
   const ledger = await open({ mergePolicy: 'custom' })
   await bulkLoad(await ledger.page(PAGE))
-  const { ms } = await repeatedMerges(ledger, 0, () => ledger.setMergePolicy(PAGE, 'last-one-wins'))
-  const out: Record<string, unknown> = { medianMs: median(ms), minMs: +Math.min(...ms).toFixed(1), phases: await phases(ledger) }
+  const { ms, cpu } = await repeatedMerges(ledger, 0, () => ledger.setMergePolicy(PAGE, 'last-one-wins'))
+  const out: Record<string, unknown> = {
+    medianMs: median(ms),
+    minMs: +Math.min(...ms).toFixed(1),
+    medianCpuMs: median(cpu),
+    phases: await phases(ledger),
+  }
   await ledger.close()
   if (!args.memory) {
     log('lww: cold')
@@ -166,9 +177,11 @@ async function automatic(): Promise<Record<string, number>> {
     conflicts = take.length
     await m.merge(take)
   }
-  const { ms } = await repeatedMerges(ledger, CONFLICTS, () => ledger.setMergePolicy(PAGE, 'automatic-with-fallback', resolver))
+  const { ms, cpu } = await repeatedMerges(ledger, CONFLICTS, () =>
+    ledger.setMergePolicy(PAGE, 'automatic-with-fallback', resolver),
+  )
   await ledger.close()
-  return { conflicts, medianMs: median(ms), minMs: +Math.min(...ms).toFixed(1) }
+  return { conflicts, medianMs: median(ms), minMs: +Math.min(...ms).toFixed(1), medianCpuMs: median(cpu) }
 }
 
 /** Copies every block and the page's heads from `from` into `to` (what sync will do). */
