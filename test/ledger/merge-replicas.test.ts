@@ -117,6 +117,19 @@ describe('merging across replicas', () => {
     )
   })
 
+  it('planted bug: the model property catches a merge where the older side wins', async () => {
+    const olderWins = fc.asyncProperty(arbEdits, arbEdits, arbEdits, async (base, older, newer) => {
+      const ledger = await replica('A')
+      const { a } = await fork(ledger, 'p', base, older, newer)
+      await a.waitForConflictResolution()
+      const got = await contents(a)
+      await ledger.close()
+      return JSON.stringify(got) === JSON.stringify(lastOneWinsModel(base, newer, older))
+    })
+    const result = await fc.check(olderWins, { numRuns: 100 })
+    expect(result.failed).toBe(true)
+  })
+
   it('a custom resolver that only calls mergeNonConflictingEntries equals the automatic merge', async () => {
     await fc.assert(
       fc.asyncProperty(arbEdits, arbEdits, arbEdits, async (base, older, newer) => {
