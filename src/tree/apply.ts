@@ -76,6 +76,16 @@ function validateChanges(changes: readonly TreeChange[]): Int8Array {
   return levels
 }
 
+/** The highest level among levels[from, to) (-1: deletes only). */
+function maxLevel(levels: Int8Array, from: number, to: number): number {
+  let top = -1
+  for (let i = from; i < to; i++) {
+    const l = levels[i]!
+    if (l > top) top = l
+  }
+  return top
+}
+
 function segsOf(x: AnyNode, from: number, to: number): Seg[] {
   const out: Seg[] = []
   pushEntries(out, x, from, to)
@@ -119,11 +129,9 @@ class Applier {
 
   async applySub(ref: Ref | null, parentLevel: number, lo: Bound, hi: Bound, from: number, to: number): Promise<Ref | null> {
     if (from === to) return ref
-    if (ref === null) return this.build(from, to)
+    if (ref === null) return this.buildFresh(from, to)
     const node = this.#loadCached(ref, parentLevel, lo, hi) ?? (await this.#loadStored(ref as CID, parentLevel, lo, hi))
-    const levels = this.#levels
-    let top = -1
-    for (let i = from; i < to; i++) if (levels[i]! > top) top = levels[i]!
+    const top = maxLevel(this.#levels, from, to)
     if (top > node.level) return this.#raise(ref, top, lo, hi, from, to)
     return this.#merge(node, ref, lo, hi, from, to)
   }
@@ -335,21 +343,20 @@ class Applier {
   }
 
   /** A fresh subtree from the inserts among changes[from, to) (deletes of absent keys drop out). */
-  build(from: number, to: number): Draft | null {
+  buildFresh(from: number, to: number): Draft | null {
     const levels = this.#levels
-    let top = -1
-    for (let i = from; i < to; i++) if (levels[i]! > top) top = levels[i]!
+    const top = maxLevel(levels, from, to)
     if (top < 0) return null
     const segs: Seg[] = []
     const children: (Ref | null)[] = []
     let seg = from
     for (let i = from; i < to; i++) {
       if (levels[i] !== top) continue
-      children.push(seg === i ? null : this.build(seg, i))
+      children.push(seg === i ? null : this.buildFresh(seg, i))
       segs.push(this.#entry(i))
       seg = i + 1
     }
-    children.push(seg === to ? null : this.build(seg, to))
+    children.push(seg === to ? null : this.buildFresh(seg, to))
     return new Draft(top, segs, children)
   }
 
@@ -373,6 +380,9 @@ class Applier {
       order.push(d)
     }
     collect(root)
+    // The root is encoded last. (Its CID is kept in a local: reading `root.cid` after the loop
+    // made V8 deoptimize this function on every call once it had been compiled mid-loop.)
+    let last: CID | undefined
     for (let k = 0; k < order.length; k++) {
       const d = order[k]!
       const c = d.children
@@ -392,8 +402,9 @@ class Applier {
       d.cid = cid
       this.#store.addPending(new Node(d.level, bytes, d.n, off, flags, children, cid))
       this.blocks.push({ cid, bytes })
+      last = cid
     }
-    return root.cid as CID
+    return last as CID
   }
 }
 

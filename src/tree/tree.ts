@@ -1,4 +1,4 @@
-import { CID, type Block } from '../codec/index.js'
+import type { Block, CID } from '../codec/index.js'
 import type { BlockReader } from '../store/index.js'
 import { applyChanges } from './apply.js'
 import { diffTrees } from './diff.js'
@@ -95,10 +95,7 @@ export class Tree {
   /** Releases blocks returned by `apply` once stored (or abandoned); they are then read from the store. */
   markStored(blocks: Iterable<Block | CID>): void {
     const cids: CID[] = []
-    for (const b of blocks) {
-      const cid = CID.asCID(b)
-      cids.push(cid ?? (b as Block).cid)
-    }
+    for (const b of blocks) cids.push((b as Partial<Block>).cid ?? (b as CID))
     this.#nodes.markStored(cids)
   }
 
