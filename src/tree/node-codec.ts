@@ -165,7 +165,7 @@ export function draftSize(d: Draft): number {
 
 /** Offset table and flags of a written draft, as `Node` keeps them. */
 export interface Layout {
-  readonly off: Uint32Array
+  readonly off: number[]
   readonly flags: Uint8Array | null
 }
 
@@ -175,7 +175,7 @@ export interface Layout {
  */
 export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | null)[] | null): Layout {
   const n = d.n
-  const off = new Uint32Array(4 * n + 2)
+  const off = new Array<number>(4 * n + 2)
   let flags: Uint8Array | null = null
   let z = 0
   for (const seg of d.segs) {
@@ -459,7 +459,7 @@ export function decodeNode(input: Uint8Array, cid: CID | undefined, opts: Decode
   if (fields < 3 || fields > 5) throw bad('wrong number of fields')
   let children: (CID | null)[] | null = null
   let n = -1
-  let off: Uint32Array | undefined
+  let off: number[] | undefined
   let flags: Uint8Array | null = null
   let level = -1
   let sawV = false
@@ -494,7 +494,7 @@ export function decodeNode(input: Uint8Array, cid: CID | undefined, opts: Decode
       if (children === null || children.length !== m) throw bad('"c" has the wrong length')
     } else if (k === KEY_K) {
       n = r.count(MAJOR_ARRAY, 'k')
-      off = new Uint32Array(4 * n + 2)
+      off = new Array<number>(4 * n + 2)
       for (let i = 0; i < n; i++) {
         off[i] = r.pos
         off[n + 1 + i] = r.byteString('k')

@@ -20,8 +20,10 @@ export class Node {
    * Offsets into `bytes`: kItem[0..n] (start of key i's CBOR item; kItem[n] = end of "k"),
    * kData[0..n-1] (start of key i's bytes, which end at kItem[i+1]), vItem[0..n] and
    * vData[0..n-1] likewise for values (for a link value, vData is the CID tag's offset).
+   * A plain array of small integers: a typed array would be one more off-heap allocation per
+   * node, which costs more than the node's whole offset computation.
    */
-  readonly off: Uint32Array
+  readonly off: readonly number[]
   /** Per-entry FLAG_LINK | FLAG_LAZY, or null when every value is inline and eager. */
   readonly flags: Uint8Array | null
   readonly children: readonly (CID | null)[] | null
@@ -34,7 +36,7 @@ export class Node {
     level: number,
     bytes: Uint8Array,
     n: number,
-    off: Uint32Array,
+    off: readonly number[],
     flags: Uint8Array | null,
     children: readonly (CID | null)[] | null,
     cid: CID | undefined,
@@ -46,7 +48,7 @@ export class Node {
     this.flags = flags
     this.children = children
     this.cid = cid
-    this.size = 640 + bytes.length + off.byteLength + (flags === null ? 0 : n + 64) + (children === null ? 0 : 160 * children.length)
+    this.size = 640 + bytes.length + 8 * off.length + (flags === null ? 0 : n + 64) + (children === null ? 0 : 160 * children.length)
   }
 
   kItem(i: number): number {

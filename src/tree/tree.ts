@@ -10,7 +10,7 @@ import { getEntry, iterateEntries } from './read.js'
 export interface TreeOptions {
   /**
    * Bound of the cache of decoded nodes, in approximate heap bytes (a node counts its block plus
-   * ~16 bytes per entry and ~160 per child link; measured within ~10% of the heap it takes).
+   * ~32 bytes per entry and ~160 per child link; measured within ~10% of the heap it takes).
    * @default 64 MiB
    */
   cacheBytes?: number | undefined
