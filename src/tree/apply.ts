@@ -177,26 +177,26 @@ class Applier {
 
     const gapLo = (g: number): Bound => (g > 0 ? keyOf(node, g - 1) : lo)
     const gapHi = (g: number): Bound => (g < n ? keyOf(node, g) : hi)
-    const close = async (): Promise<Ref | null> =>
+    // Closes the output gap: its one piece, or the join of its pieces (async only then: an
+    // await costs a microtask even on a plain value, and this runs for every changed gap).
+    const close = (): Ref | null | Promise<Ref | null> =>
       pieces.length === 1 ? (pieces.pop() as Piece).ref : this.#joinAll(pieces, level)
-    // Emits gaps and entries [e, g) unchanged; gap g is then the open one.
-    const copyUpTo = async (g: number): Promise<void> => {
-      if (g <= e) return
-      if (pieces.length > 0) {
-        pieces.push({ ref: node.child(e), lo: gapLo(e), hi: gapHi(e) })
-        kids.push(await close())
-      } else {
-        kids.push(node.child(e))
-      }
-      pushEntries(segs, node, e, g)
-      for (let i = e + 1; i < g; i++) kids.push(node.child(i))
-      e = g
-    }
 
     while (c < to) {
       const s = searchOf(node, changes[c]!.key, e)
       const g = s >= 0 ? s : ~s
-      await copyUpTo(g)
+      if (g > e) {
+        // Gaps and entries [e, g) are unchanged; gap g becomes the open one.
+        if (pieces.length > 0) {
+          pieces.push({ ref: node.child(e), lo: gapLo(e), hi: gapHi(e) })
+          kids.push(await close())
+        } else {
+          kids.push(node.child(e))
+        }
+        pushEntries(segs, node, e, g)
+        for (let i = e + 1; i < g; i++) kids.push(node.child(i))
+        e = g
+      }
       if (s < 0) {
         // Changes strictly inside gap g.
         let end = to
@@ -215,7 +215,8 @@ class Applier {
           const key = changes[i]!.key
           const [left, right] = await this.#split(sub, level, subLo, gHi, key)
           pieces.push({ ref: seg < i ? await this.applySub(left, level, subLo, key, seg, i) : left, lo: subLo, hi: key })
-          kids.push(await close())
+          const closed = close()
+          kids.push(closed instanceof Promise ? await closed : closed)
           segs.push(this.#entry(i))
           changed = true
           sub = right
@@ -239,7 +240,8 @@ class Applier {
           changed = true
           continue
         }
-        kids.push(await close())
+        const closed = close()
+        kids.push(closed instanceof Promise ? await closed : closed)
         if (matchesOf(node, g, next)) {
           pushEntries(segs, node, g, g + 1)
         } else {
@@ -247,7 +249,8 @@ class Applier {
           changed = true
         }
       } else {
-        kids.push(await close())
+        const closed = close()
+        kids.push(closed instanceof Promise ? await closed : closed)
         pushEntries(segs, node, g, g + 1)
       }
     }
@@ -261,7 +264,8 @@ class Applier {
       pushEntries(segs, node, e, n)
       for (let i = e + 1; i <= n; i++) kids.push(node.child(i))
     } else {
-      kids.push(await close())
+      const closed = close()
+      kids.push(closed instanceof Promise ? await closed : closed)
     }
     if (!changed) return ref
     if (segs.length === 0) return kids[0] ?? null
