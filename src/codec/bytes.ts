@@ -34,10 +34,39 @@ export function ownBytes(bytes: Uint8Array): Uint8Array {
   return out
 }
 
+// Small inputs are copied into a shared slab: one ArrayBuffer per input costs more than the copy
+// (a 100k-entry transaction copies 200k keys and values). Internal use only: bytes handed back to
+// callers are always fresh arrays (ownBytes).
+const SLAB_SIZE = 64 * 1024
+const SLAB_MAX = 1024
+let slab = new ArrayBuffer(SLAB_SIZE)
+let slabUsed = 0
+
+function slabBytes(size: number): Uint8Array {
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE)
+    slabUsed = 0
+  }
+  const out = new Uint8Array(slab, slabUsed, size)
+  slabUsed += size
+  return out
+}
+
 /** Strings become UTF-8; byte arrays are copied so later caller mutation cannot reach us. */
 export function toBytes(value: unknown, what: string): Uint8Array {
-  if (typeof value === 'string') return encoder.encode(value)
-  if (value instanceof Uint8Array) return ownBytes(value)
+  if (typeof value === 'string') {
+    if (value.length * 3 > SLAB_MAX) return encoder.encode(value)
+    const room = slabBytes(value.length * 3)
+    const { written } = encoder.encodeInto(value, room)
+    slabUsed -= room.length - written
+    return room.subarray(0, written)
+  }
+  if (value instanceof Uint8Array) {
+    if (value.length > SLAB_MAX) return ownBytes(value)
+    const out = slabBytes(value.length)
+    out.set(value)
+    return out
+  }
   throw LedgerError.invalidArgument(`${what} must be a string or a Uint8Array`)
 }
 

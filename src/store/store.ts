@@ -68,7 +68,9 @@ export class Store implements BlockReader {
       return new Store(db as unknown as Db, undefined)
     }
     if (!acquirePath(path)) throw new LedgerError('LOCKED', `store ${path} is already open in this process`)
-    const db = new ClassicLevel<Bin, Bin>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    // A larger write buffer than LevelDB's 4 MiB: commits write several KiB of tree nodes each,
+    // and fewer memtable flushes halve the cost of a small commit.
+    const db = new ClassicLevel<Bin, Bin>(path, { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: 32 << 20 })
     try {
       await db.open()
     } catch (err) {

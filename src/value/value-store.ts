@@ -50,11 +50,11 @@ export class ValueStore {
 
   /**
    * Encodes a whole value: the ref for its tree entry and its blocks (each once), which the caller
-   * writes with its commit. Synchronous. Eager values of at most INLINE_MAX bytes are inline (copied);
+   * writes with its commit. Synchronous. Eager values of at most INLINE_MAX bytes are inline (not copied: pass owned bytes);
    * otherwise the blocks are views into `bytes`, which must not be modified afterwards.
    */
   encode(bytes: Uint8Array, priority: Priority): { ref: ValueRef; blocks: Block[] } {
-    if (priority === 'eager' && bytes.length <= INLINE_MAX) return { ref: { inline: ownBytes(bytes) }, blocks: [] }
+    if (priority === 'eager' && bytes.length <= INLINE_MAX) return { ref: { inline: bytes }, blocks: [] }
     const { link, blocks } = encodeWhole(bytes)
     return { ref: { link, size: bytes.length }, blocks }
   }
