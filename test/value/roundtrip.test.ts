@@ -84,11 +84,12 @@ describe('value round trip', () => {
     expect('link' in values.encode(new Uint8Array(INLINE_MAX + 1), 'eager').ref).toBe(true)
   })
 
-  it('inline refs are copies and reads return owned plain Uint8Arrays', async () => {
+  it('inline refs hold the (caller-owned) bytes and reads return owned plain Uint8Arrays', async () => {
     const { values, store } = await harness()
     const input = new Uint8Array([1, 2, 3])
     const { ref } = values.encode(input, 'eager')
-    input[0] = 9
+    const read = await values.read(ref)
+    read[0] = 9
     expect(await values.read(ref)).toEqual(new Uint8Array([1, 2, 3]))
     const big = values.encode(seededBytes(200_000, 3), 'eager')
     await store.write({ blocks: big.blocks })
