@@ -1,7 +1,7 @@
 // Core engine benchmark: dagkv against raw classic-level doing the same work, in one run.
 // Usage: npx tsx bench/core.ts [--n 100000] [--scaling]   → one JSON object on stdout.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,7 @@ const { values: args } = parseArgs({
     n: { type: 'string', default: '100000' },
     scaling: { type: 'boolean', default: false },
     'cold-child': { type: 'string' },
+    'scan-child': { type: 'boolean', default: false },
     path: { type: 'string' },
   },
 })
@@ -27,6 +28,24 @@ const openRaw = async (path: string): Promise<Raw> => {
 }
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'dagkv-bench-'))
 const GETS = 10_000
+
+/** Peak resident set of this process in MB (VmHWM: resourceUsage would inherit the parent's). */
+function peakRssMB(): number {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))
+  return line ? Math.round(Number(line.replace(/\D+/g, '')) / 1024) : Math.round(process.memoryUsage().rss / 1e6)
+}
+
+async function scanChild(path: string): Promise<void> {
+  const ledger = await Ledger.open({ path, autoSync: false })
+  const snap = await (await ledger.page('bench')).snapshot()
+  const { ms, result } = await time(async () => {
+    let c = 0
+    for await (const _ of snap.entries()) c++
+    return c
+  })
+  await ledger.close()
+  process.stdout.write(JSON.stringify({ entries: result, perSec: rate(result, ms), peakRssMB: peakRssMB() }))
+}
 
 async function coldChild(kind: string, path: string, n: number): Promise<void> {
   const { keys } = dataset(n)
@@ -50,10 +69,13 @@ async function coldChild(kind: string, path: string, n: number): Promise<void> {
   }
 }
 
-function cold(kind: string, path: string, n: number): number {
+function child(args: string[]): unknown {
   const self = fileURLToPath(import.meta.url)
-  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--cold-child', kind, '--path', path, '--n', String(n)])
-  return (JSON.parse(out.toString()) as { opsPerSec: number }).opsPerSec
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, ...args]).toString())
+}
+
+function cold(kind: string, path: string, n: number): number {
+  return (child(['--cold-child', kind, '--path', path, '--n', String(n)]) as { opsPerSec: number }).opsPerSec
 }
 
 async function measure(n: number, full: boolean): Promise<Record<string, unknown>> {
@@ -133,6 +155,7 @@ async function measure(n: number, full: boolean): Promise<Record<string, unknown
     await p1.commit()
     await l1.close()
     await (await Ledger.open({ path: oneVersionDir, autoSync: false })).close()
+    out.scanFreshProcess = child(['--scan-child', '--path', oneVersionDir])
     const rawBytes = dirBytes(join(rawDir, 'bulk'))
     const dagBytes = dirBytes(oneVersionDir)
     out.storedBytes = { raw: rawBytes, dagkv: dagBytes, ratio: +(dagBytes / rawBytes).toFixed(2) }
@@ -185,7 +208,9 @@ async function measure(n: number, full: boolean): Promise<Record<string, unknown
   return out
 }
 
-if (args['cold-child']) {
+if (args['scan-child']) {
+  await scanChild(args.path!)
+} else if (args['cold-child']) {
   await coldChild(args['cold-child'], args.path!, Number(args.n))
 } else {
   const n = Number(args.n)
@@ -193,6 +218,6 @@ if (args['cold-child']) {
   if (args.scaling) {
     result.scaling = [await measure(10_000, false), await measure(1_000_000, false)]
   }
-  result.peakRssMB = Math.round(process.memoryUsage().rss / 1e6)
+  result.peakRssMB = peakRssMB()
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
 }
