@@ -1,8 +1,8 @@
 import { compareBytes, equalBytes, type Block, type CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
-import type { TreeChange, TreeEntry } from './interface.js'
+import type { TreeChange } from './interface.js'
 import { keyLevel, MAX_LEVEL } from './level.js'
-import { draftSize, NODE_CID_BYTES, writeDraft, writeNodeCid } from './node-codec.js'
+import { ChangeStager, draftSize, NODE_CID_BYTES, writeDraft, writeNodeCid } from './node-codec.js'
 import { EMPTY_BLOCK, type NodeStore } from './node-store.js'
 import {
   checkChild,
@@ -42,8 +42,12 @@ interface Piece {
   readonly hi: Bound
 }
 
-function validateChanges(changes: readonly TreeChange[]): Int8Array {
+/** Validates the changes; returns their key levels (-1: delete) and their staged entries. */
+function validateChanges(changes: readonly TreeChange[]): { levels: Int8Array; staged: Node } {
   const levels = new Int8Array(changes.length)
+  const k0 = changes[0]?.key
+  const v0 = (changes[0]?.entry?.value as { inline?: unknown } | undefined)?.inline
+  const stager = new ChangeStager(changes.length, k0 instanceof Uint8Array ? k0.length : 32, v0 instanceof Uint8Array ? v0.length : 48)
   let prev: Uint8Array | undefined
   for (let i = 0; i < changes.length; i++) {
     const ch = changes[i]!
@@ -56,6 +60,7 @@ function validateChanges(changes: readonly TreeChange[]): Int8Array {
     const e = ch.entry
     if (e === undefined) {
       levels[i] = -1
+      stager.skip(i)
       continue
     }
     if (e.key !== key && !equalBytes(e.key, key)) throw LedgerError.invalidArgument('tree change entry key differs from its key')
@@ -72,8 +77,9 @@ function validateChanges(changes: readonly TreeChange[]): Int8Array {
       throw LedgerError.invalidArgument('value must be { inline } or { link, size }')
     }
     levels[i] = keyLevel(key)
+    stager.add(i, key, e.value, e.priority === 'lazy')
   }
-  return levels
+  return { levels, staged: stager.finish() }
 }
 
 /** The highest level among levels[from, to) (-1: deletes only). */
@@ -96,12 +102,15 @@ class Applier {
   readonly #store: NodeStore
   readonly #changes: readonly TreeChange[]
   readonly #levels: Int8Array
+  /** The changes' new entries, encoded (see `ChangeStager`): entry i is staged's entry i. */
+  readonly #staged: Node
   readonly blocks: Block[] = []
 
-  constructor(store: NodeStore, changes: readonly TreeChange[], levels: Int8Array) {
+  constructor(store: NodeStore, changes: readonly TreeChange[], levels: Int8Array, staged: Node) {
     this.#store = store
     this.#changes = changes
     this.#levels = levels
+    this.#staged = staged
   }
 
   /** `#load` without I/O (and without an async hop) when the node is in memory. */
@@ -123,8 +132,9 @@ class Applier {
     return this.#loadCached(ref, parentLevel, lo, hi) ?? this.#loadStored(ref as CID, parentLevel, lo, hi)
   }
 
-  #entry(i: number): TreeEntry {
-    return this.#changes[i]!.entry as TreeEntry
+  /** Appends change i's new entry to `segs` (a run of the staged entries). */
+  #push(segs: Seg[], i: number): void {
+    pushEntries(segs, this.#staged, i, i + 1)
   }
 
   async applySub(ref: Ref | null, parentLevel: number, lo: Bound, hi: Bound, from: number, to: number): Promise<Ref | null> {
@@ -149,7 +159,7 @@ class Applier {
       const key = this.#changes[i]!.key
       const [left, right] = await this.#split(rest, level + 1, restLo, hi, key)
       children.push(await this.applySub(left, level, restLo, key, seg, i))
-      segs.push(this.#entry(i))
+      this.#push(segs, i)
       rest = right
       restLo = key
       seg = i + 1
@@ -217,7 +227,7 @@ class Applier {
           pieces.push({ ref: seg < i ? await this.applySub(left, level, subLo, key, seg, i) : left, lo: subLo, hi: key })
           const closed = close()
           kids.push(closed instanceof Promise ? await closed : closed)
-          segs.push(this.#entry(i))
+          this.#push(segs, i)
           changed = true
           sub = right
           subLo = key
@@ -245,7 +255,7 @@ class Applier {
         if (matchesOf(node, g, next)) {
           pushEntries(segs, node, g, g + 1)
         } else {
-          segs.push(next)
+          this.#push(segs, c - 1)
           changed = true
         }
       } else {
@@ -357,7 +367,7 @@ class Applier {
     for (let i = from; i < to; i++) {
       if (levels[i] !== top) continue
       children.push(seg === i ? null : this.buildFresh(seg, i))
-      segs.push(this.#entry(i))
+      this.#push(segs, i)
       seg = i + 1
     }
     children.push(seg === to ? null : this.buildFresh(seg, to))
@@ -366,9 +376,8 @@ class Applier {
 
   /**
    * Encodes the drafts under `root` bottom-up into blocks, and makes them readable (pending)
-   * as nodes. Block bytes come from Node's Buffer pool (no zero-filling, no separate backing
-   * store for blocks under 4 KiB; every byte is written). CIDs are carved from small shared
-   * buffers: multiformats copies a small standalone array when it builds a CID, not a view.
+   * as nodes. Block bytes and CIDs are carved from shared chunks (see `blockSlab`); multiformats
+   * copies a small standalone array when it builds a CID, not a view.
    */
   finalize(root: Ref): CID {
     if (!(root instanceof Draft)) return root
@@ -399,8 +408,7 @@ class Applier {
         }
       }
       const size = draftSize(d)
-      const buf = Buffer.allocUnsafe(size)
-      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, size)
+      const bytes = blockSlab.take(size)
       const { off, flags } = writeDraft(bytes, d, children)
       const cid = writeNodeCid(bytes, cidSlab.take(NODE_CID_BYTES))
       d.cid = cid
@@ -412,28 +420,42 @@ class Applier {
   }
 }
 
-/** Hands out views of larger buffers. */
+/**
+ * Hands out views of larger buffers, not zero-filled (Buffer.allocUnsafeSlow: callers write every
+ * byte). A request over a quarter of a chunk gets its own buffer.
+ */
 class Slab {
   readonly #chunk: number
-  #buf: Uint8Array = new Uint8Array(0)
+  #buf: ArrayBuffer = new ArrayBuffer(0)
   #at = 0
+  #end = 0
 
   constructor(chunk: number) {
     this.#chunk = chunk
   }
 
   take(size: number): Uint8Array {
-    if (this.#at + size > this.#buf.length) {
-      this.#buf = new Uint8Array(Math.max(this.#chunk, size))
-      this.#at = 0
+    if (this.#at + size > this.#end) {
+      if (size > this.#chunk >>> 2) return new Uint8Array(size)
+      const b = Buffer.allocUnsafeSlow(this.#chunk)
+      this.#buf = b.buffer
+      this.#at = b.byteOffset
+      this.#end = this.#at + this.#chunk
     }
-    const out = this.#buf.subarray(this.#at, this.#at + size)
+    const out = new Uint8Array(this.#buf, this.#at, size)
     this.#at += size
     return out
   }
 }
 
 const cidSlab = new Slab(64 * NODE_CID_BYTES)
+/**
+ * Node blocks are carved from 64 KiB chunks: one off-heap allocation per ~20 nodes instead of
+ * one per node of 4 KiB or more (Buffer.allocUnsafe's pool only serves smaller ones), which
+ * made allocation and its GC a third of a small apply. A chunk lives while any of its nodes
+ * does (as with Buffer's 8 KiB pool); a node over a quarter of a chunk gets its own buffer.
+ */
+const blockSlab = new Slab(64 * 1024)
 
 /** Applies sorted, unique-key changes to the tree at `root` (see the header comment). */
 export async function applyChanges(
@@ -441,11 +463,11 @@ export async function applyChanges(
   root: CID,
   changes: readonly TreeChange[],
 ): Promise<{ root: CID; blocks: Block[] }> {
-  const levels = validateChanges(changes)
+  const { levels, staged } = validateChanges(changes)
   if (changes.length === 0) return { root, blocks: [] }
   const rootNode = store.cached(root) ?? (await store.load(root))
   const start: Ref | null = rootNode.n === 0 ? null : root
-  const applier = new Applier(store, changes, levels)
+  const applier = new Applier(store, changes, levels, staged)
   const result = await applier.applySub(start, MAX_LEVEL + 1, undefined, undefined, 0, changes.length)
   if (result === null) {
     return { root: EMPTY_BLOCK.cid, blocks: start === null ? [] : [EMPTY_BLOCK] }

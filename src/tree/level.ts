@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto'
-import { sha256, sha256Words } from './sha256.js'
+import { sha256, sha256FirstWord, sha256Words, SHORT_MAX } from './sha256.js'
 
 // A key's level is the number of leading zero nibbles (base-16 digits) of sha256(key): the
 // expected fan-out is 16. Keys shorter than JS_LIMIT are hashed by the JS SHA-256 (no binding
@@ -31,6 +31,10 @@ function zeroNibbles(digest: Uint8Array): number {
  * Part of the storage format: changing it changes every root CID.
  */
 export function keyLevel(key: Uint8Array): number {
+  if (key.length <= SHORT_MAX) {
+    const w = sha256FirstWord(key)
+    if (w !== 0) return Math.clz32(w) >>> 2
+  }
   if (key.length >= JS_LIMIT) return zeroNibbles(sha256(key))
   const h = sha256Words(key)
   let level = 0

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { keyLevel, MAX_LEVEL } from '../../src/tree/index.js'
 import { createHash } from 'node:crypto'
 import { keyLevelReference } from '../../src/tree/level.js'
-import { sha256, sha256Words } from '../../src/tree/sha256.js'
+import { sha256, sha256FirstWord, sha256Words, SHORT_MAX } from '../../src/tree/sha256.js'
 import { bytes, numRuns } from './helpers.js'
 
 describe('sha256', () => {
@@ -20,6 +20,24 @@ describe('sha256', () => {
       fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => {
         expect(words(b)).toBe(reference(b))
         expect(Buffer.from(sha256(b)).toString('hex')).toBe(reference(b))
+      }),
+      { numRuns: numRuns(500) },
+    )
+  })
+})
+
+describe('sha256FirstWord', () => {
+  it('is the first word of SHA-256 at every length up to SHORT_MAX', () => {
+    const first = (b: Uint8Array): number => createHash('sha256').update(b).digest().readInt32BE(0)
+    for (let n = 0; n <= SHORT_MAX; n++) {
+      for (let s = 0; s < 8; s++) {
+        const b = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n * 13 + s * 101) & 0xff)
+        expect(sha256FirstWord(b)).toBe(first(b))
+      }
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: SHORT_MAX }), (b) => {
+        expect(sha256FirstWord(b)).toBe(first(b))
       }),
       { numRuns: numRuns(500) },
     )
