@@ -79,17 +79,19 @@ function randomBatch(size: number): TreeChange[] {
 }
 
 /** Commits in sequence, like a ledger: each batch onto the previous root, blocks stored (untimed). */
-async function commitSeries(batches: TreeChange[][], from: CID): Promise<{ root: CID; times: number[] }> {
+async function commitSeries(batches: TreeChange[][], from: CID): Promise<{ root: CID; times: number[]; bytes: number }> {
   let at = from
   const times: number[] = []
+  let bytes = 0
   for (const b of batches) {
     const [r, ms] = await time(() => tree.apply(at, b))
     times.push(ms)
+    for (const blk of r.blocks) bytes += blk.bytes.length
     await store.write({ blocks: r.blocks })
     tree.markStored(r.blocks)
     at = r.root
   }
-  return { root: at, times }
+  return { root: at, times, bytes: bytes / batches.length }
 }
 
 progress('bulk build')
@@ -194,10 +196,12 @@ const result = {
   bulkBuildMs: build,
   bulkBuildEntriesPerSec: { best: Math.round(N / (build.min / 1000)), median: Math.round(N / (build.median / 1000)) },
   apply1000Ms: stats(series.times),
+  apply1000NewBytes: Math.round(series.bytes),
   apply1Us: stats(
     singles.times.map((ms) => ms * 1000),
     1,
   ),
+  apply1NewBytes: Math.round(singles.bytes),
   getWarmUs: stats(getRounds),
   getColdUs: stats(getColdRounds, 1),
   scanWarmEntriesPerSec: { best: scan.p90, median: scan.median },

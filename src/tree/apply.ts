@@ -92,6 +92,28 @@ function maxLevel(levels: Int8Array, from: number, to: number): number {
   return top
 }
 
+/** The drafts under `d` not yet encoded, children before parents. */
+function collectDrafts(d: Draft, order: Draft[]): void {
+  const c = d.children
+  if (c !== null) {
+    for (let i = 0; i < c.length; i++) {
+      const x = c[i]
+      if (x instanceof Draft && x.cid === undefined) collectDrafts(x, order)
+    }
+  }
+  order.push(d)
+}
+
+/** Lower bound of gap g of `node` (within the node's interval, from lo). */
+function gapLoOf(node: AnyNode, lo: Bound, g: number): Bound {
+  return g > 0 ? keyOf(node, g - 1) : lo
+}
+
+/** Upper bound of gap g of `node` (within the node's interval, to hi). */
+function gapHiOf(node: AnyNode, hi: Bound, g: number): Bound {
+  return g < node.n ? keyOf(node, g) : hi
+}
+
 function segsOf(x: AnyNode, from: number, to: number): Seg[] {
   const out: Seg[] = []
   pushEntries(out, x, from, to)
@@ -185,12 +207,7 @@ class Applier {
 
     if (to - from > 1 && node.children !== null) this.#prefetch(node, from, to)
 
-    const gapLo = (g: number): Bound => (g > 0 ? keyOf(node, g - 1) : lo)
-    const gapHi = (g: number): Bound => (g < n ? keyOf(node, g) : hi)
-    // Closes the output gap: its one piece, or the join of its pieces (async only then: an
-    // await costs a microtask even on a plain value, and this runs for every changed gap).
-    const close = (): Ref | null | Promise<Ref | null> =>
-      pieces.length === 1 ? (pieces.pop() as Piece).ref : this.#joinAll(pieces, level)
+    // (No closures here: run under tsx, each one created costs a defineProperty for its name.)
 
     while (c < to) {
       const s = searchOf(node, changes[c]!.key, e)
@@ -198,8 +215,8 @@ class Applier {
       if (g > e) {
         // Gaps and entries [e, g) are unchanged; gap g becomes the open one.
         if (pieces.length > 0) {
-          pieces.push({ ref: node.child(e), lo: gapLo(e), hi: gapHi(e) })
-          kids.push(await close())
+          pieces.push({ ref: node.child(e), lo: gapLoOf(node, lo, e), hi: gapHiOf(node, hi, e) })
+          kids.push(await this.#close(pieces, level))
         } else {
           kids.push(node.child(e))
         }
@@ -214,10 +231,10 @@ class Applier {
           end = c + 1
           while (end < to && compareKeyOf(node, g, changes[end]!.key) > 0) end++
         }
-        const gHi = gapHi(g)
+        const gHi = gapHiOf(node, hi, g)
         const original = node.child(g)
         let sub = original
-        let subLo = gapLo(g)
+        let subLo = gapLoOf(node, lo, g)
         let seg = c
         for (let i = c; i < end; i++) {
           if (levels[i] !== level) continue
@@ -225,7 +242,7 @@ class Applier {
           const key = changes[i]!.key
           const [left, right] = await this.#split(sub, level, subLo, gHi, key)
           pieces.push({ ref: seg < i ? await this.applySub(left, level, subLo, key, seg, i) : left, lo: subLo, hi: key })
-          const closed = close()
+          const closed = this.#close(pieces, level)
           kids.push(closed instanceof Promise ? await closed : closed)
           this.#push(segs, i)
           changed = true
@@ -238,7 +255,7 @@ class Applier {
         pieces.push({ ref: piece, lo: subLo, hi: gHi })
         c = end
       } else {
-        pieces.push({ ref: node.child(g), lo: gapLo(g), hi: gapHi(g) })
+        pieces.push({ ref: node.child(g), lo: gapLoOf(node, lo, g), hi: gapHiOf(node, hi, g) })
       }
       e = g + 1
       if (g === n) break
@@ -250,7 +267,7 @@ class Applier {
           changed = true
           continue
         }
-        const closed = close()
+        const closed = this.#close(pieces, level)
         kids.push(closed instanceof Promise ? await closed : closed)
         if (matchesOf(node, g, next)) {
           pushEntries(segs, node, g, g + 1)
@@ -259,22 +276,22 @@ class Applier {
           changed = true
         }
       } else {
-        const closed = close()
+        const closed = this.#close(pieces, level)
         kids.push(closed instanceof Promise ? await closed : closed)
         pushEntries(segs, node, g, g + 1)
       }
     }
     if (e <= n) {
       if (pieces.length > 0) {
-        pieces.push({ ref: node.child(e), lo: gapLo(e), hi: gapHi(e) })
-        kids.push(await close())
+        pieces.push({ ref: node.child(e), lo: gapLoOf(node, lo, e), hi: gapHiOf(node, hi, e) })
+        kids.push(await this.#close(pieces, level))
       } else {
         kids.push(node.child(e))
       }
       pushEntries(segs, node, e, n)
       for (let i = e + 1; i <= n; i++) kids.push(node.child(i))
     } else {
-      const closed = close()
+      const closed = this.#close(pieces, level)
       kids.push(closed instanceof Promise ? await closed : closed)
     }
     if (!changed) return ref
@@ -296,6 +313,14 @@ class Applier {
       if (child !== null && !(child instanceof Draft)) cids.push(child)
     }
     if (cids.length > 1) this.#store.prefetch(cids)
+  }
+
+  /**
+   * Closes an output gap: its one piece, or the join of its pieces (async only then: an await
+   * costs a microtask even on a plain value, and this runs for every changed gap).
+   */
+  #close(pieces: Piece[], level: number): Ref | null | Promise<Ref | null> {
+    return pieces.length === 1 ? (pieces.pop() as Piece).ref : this.#joinAll(pieces, level)
   }
 
   /** Joins the pieces left to right and empties the list. */
@@ -382,17 +407,7 @@ class Applier {
   finalize(root: Ref): CID {
     if (!(root instanceof Draft)) return root
     const order: Draft[] = []
-    const collect = (d: Draft): void => {
-      const c = d.children
-      if (c !== null) {
-        for (let i = 0; i < c.length; i++) {
-          const x = c[i]
-          if (x instanceof Draft && x.cid === undefined) collect(x)
-        }
-      }
-      order.push(d)
-    }
-    collect(root)
+    collectDrafts(root, order)
     // The root is encoded last. (Its CID is kept in a local: reading `root.cid` after the loop
     // made V8 deoptimize this function on every call once it had been compiled mid-loop.)
     let last: CID | undefined
@@ -422,7 +437,7 @@ class Applier {
 
 /**
  * Hands out views of larger buffers, not zero-filled (Buffer.allocUnsafeSlow: callers write every
- * byte). A request over a quarter of a chunk gets its own buffer.
+ * byte). A request over half a chunk gets its own buffer.
  */
 class Slab {
   readonly #chunk: number
@@ -436,7 +451,7 @@ class Slab {
 
   take(size: number): Uint8Array {
     if (this.#at + size > this.#end) {
-      if (size > this.#chunk >>> 2) return new Uint8Array(size)
+      if (size > this.#chunk >>> 1) return new Uint8Array(size)
       const b = Buffer.allocUnsafeSlow(this.#chunk)
       this.#buf = b.buffer
       this.#at = b.byteOffset
@@ -450,12 +465,12 @@ class Slab {
 
 const cidSlab = new Slab(64 * NODE_CID_BYTES)
 /**
- * Node blocks are carved from 64 KiB chunks: one off-heap allocation per ~20 nodes instead of
- * one per node of 4 KiB or more (Buffer.allocUnsafe's pool only serves smaller ones), which
- * made allocation and its GC a third of a small apply. A chunk lives while any of its nodes
- * does (as with Buffer's 8 KiB pool); a node over a quarter of a chunk gets its own buffer.
+ * Node blocks are carved from 16 KiB chunks: one off-heap allocation per ~5 nodes instead of one
+ * per node of 4 KiB or more (Buffer.allocUnsafe's pool only serves smaller ones, and zero-fills
+ * the rest). A chunk lives while any of its nodes does, so at worst 16 KiB is retained per live
+ * node (Buffer's own pool does the same at 8 KiB); a node over 8 KiB gets its own buffer.
  */
-const blockSlab = new Slab(64 * 1024)
+const blockSlab = new Slab(16 * 1024)
 
 /** Applies sorted, unique-key changes to the tree at `root` (see the header comment). */
 export async function applyChanges(
