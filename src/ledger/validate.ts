@@ -21,9 +21,11 @@ export function toPageId(id: unknown): Uint8Array {
   return bytes
 }
 
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({})
+
 /** Options must be undefined or a plain object. */
 export function optionsObject(options: unknown, what: string): Record<string, unknown> {
-  if (options === undefined || options === null) return {}
+  if (options === undefined || options === null) return NO_OPTIONS
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw LedgerError.invalidArgument(`${what} options must be an object`)
   }
