@@ -5,8 +5,8 @@ import type { BlockReader } from '../store/index.js'
 import { decodeNode, encodeNode, nodeBlock } from './node-codec.js'
 import { Node } from './node.js'
 
-/** Default bound of the decoded-node cache: 64 MiB. */
-export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+/** Default bound of the decoded-node cache: 32 MiB (a 1M-entry scan peaks at ~190 MB anonymous RSS with it). */
+export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 
 const EMPTY_BYTES = encodeNode(0, [], null)
 /** The block of the empty tree: a level-0 node with no entries. */

@@ -11,7 +11,7 @@ export interface TreeOptions {
   /**
    * Bound of the cache of decoded nodes, in approximate heap bytes (a node counts its block plus
    * ~32 bytes per entry and ~160 per child link; measured within ~10% of the heap it takes).
-   * @default 64 MiB
+   * @default 32 MiB
    */
   cacheBytes?: number | undefined
 }
