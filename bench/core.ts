@@ -136,12 +136,22 @@ async function measure(n: number, full: boolean): Promise<Record<string, unknown
     for (let i = 0; i < changed; i++) void page.put(keys[Math.floor(rnd() * n)]!, values[i]!.slice().reverse())
     await page.commit()
     const after = await page.snapshot()
-    const dagDiff = await time(async () => {
-      let c = 0
-      for await (const _ of snap.diff(after)) c++
-      return c
-    })
-    out.diff1pct = { ms: +dagDiff.ms.toFixed(1), keys: dagDiff.result }
+    const diffRuns = []
+    for (let r = 0; r < 3; r++) {
+      diffRuns.push(
+        await time(async () => {
+          let c = 0
+          for await (const _ of snap.diff(after)) c++
+          return c
+        }),
+      )
+    }
+    // The first run includes compiling the diff path; the best of three is the steady state.
+    out.diff1pct = {
+      firstMs: +diffRuns[0]!.ms.toFixed(1),
+      bestMs: +Math.min(...diffRuns.map((d) => d.ms)).toFixed(1),
+      keys: diffRuns[0]!.result,
+    }
     await ledger.close()
     await raw.close()
 
