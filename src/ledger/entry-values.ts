@@ -15,7 +15,9 @@ export async function localValue(engine: Engine, ref: ValueRef): Promise<Uint8Ar
   }
 }
 
-/** A tree entry as the public Entry shape, with owned bytes. */
-export async function toEntry(engine: Engine, entry: TreeEntry): Promise<Entry> {
-  return { key: ownBytes(entry.key), value: await localValue(engine, entry.value), priority: entry.priority }
+/** A tree entry as the public Entry shape, with owned bytes. Inline values need no await. */
+export function toEntry(engine: Engine, entry: TreeEntry): Entry | Promise<Entry> {
+  const ref = entry.value
+  if ('inline' in ref) return { key: ownBytes(entry.key), value: ownBytes(ref.inline), priority: entry.priority }
+  return localValue(engine, ref).then((value) => ({ key: ownBytes(entry.key), value, priority: entry.priority }))
 }

@@ -94,7 +94,10 @@ export class Snapshot {
 
   /** Entries in key order (or reverse), within `start` (inclusive) .. `end` (exclusive). */
   async *entries(options?: EntriesOptions): AsyncGenerator<Entry> {
-    for await (const e of this.#range(options)) yield await toEntry(this.#engine, e)
+    for await (const e of this.#range(options)) {
+      const entry = toEntry(this.#engine, e)
+      yield entry instanceof Promise ? await entry : entry
+    }
   }
 
   /** Keys in key order (or reverse), within `start` .. `end`. */
