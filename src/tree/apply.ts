@@ -1,23 +1,15 @@
-import { compareBytes, equalBytes, type Block, type CID } from '../codec/index.js'
+import { type Block, type CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
+import { childSlice, compareKeyOf, keyOf, matchesOf, pushEntries, searchOf } from './any-node.js'
+import { buildFresh, maxLevel } from './apply-build.js'
+import { finalizeDrafts } from './apply-finalize.js'
+import { validateChanges } from './apply-validate.js'
+import { Draft, type AnyNode, type Ref, type Seg } from './draft.js'
 import type { TreeChange } from './interface.js'
-import { keyLevel, MAX_LEVEL } from './level.js'
-import { ChangeStager, draftSize, NODE_CID_BYTES, writeDraft, writeNodeCid } from './node-codec.js'
+import { MAX_LEVEL } from './level.js'
+import { checkChild } from './node-check.js'
 import { EMPTY_BLOCK, type NodeStore } from './node-store.js'
-import {
-  checkChild,
-  childSlice,
-  compareKeyOf,
-  Draft,
-  keyOf,
-  matchesOf,
-  pushEntries,
-  searchOf,
-  Node,
-  type AnyNode,
-  type Ref,
-  type Seg,
-} from './node.js'
+import type { Node } from './node.js'
 
 // Batch apply: one pass over the changes (sorted by key) and the paths they touch.
 //
@@ -32,7 +24,8 @@ import {
 //     skipped, never stored).
 // `split` and `join` are the usual O(height) path-copying operations of a Merkle search tree.
 // Untouched subtrees keep their CIDs. New nodes are drafts (runs of old nodes' entries plus new
-// entries) until `finalize` encodes them bottom-up; a run is copied as one byte range.
+// entries) until `finalizeDrafts` (apply-finalize.ts) encodes them bottom-up; a run is copied as
+// one byte range.
 
 type Bound = Uint8Array | undefined
 
@@ -40,68 +33,6 @@ interface Piece {
   readonly ref: Ref | null
   readonly lo: Bound
   readonly hi: Bound
-}
-
-/** Validates the changes; returns their key levels (-1: delete) and their staged entries. */
-function validateChanges(changes: readonly TreeChange[]): { levels: Int8Array; staged: Node } {
-  const levels = new Int8Array(changes.length)
-  const k0 = changes[0]?.key
-  const v0 = (changes[0]?.entry?.value as { inline?: unknown } | undefined)?.inline
-  const stager = new ChangeStager(changes.length, k0 instanceof Uint8Array ? k0.length : 32, v0 instanceof Uint8Array ? v0.length : 48)
-  let prev: Uint8Array | undefined
-  for (let i = 0; i < changes.length; i++) {
-    const ch = changes[i]!
-    const key = ch.key
-    if (!(key instanceof Uint8Array)) throw LedgerError.invalidArgument('tree change key must be a Uint8Array')
-    if (prev !== undefined && compareBytes(prev, key) >= 0) {
-      throw LedgerError.invalidArgument('tree changes must be sorted by key, with unique keys')
-    }
-    prev = key
-    const e = ch.entry
-    if (e === undefined) {
-      levels[i] = -1
-      stager.skip(i)
-      continue
-    }
-    if (e.key !== key && !equalBytes(e.key, key)) throw LedgerError.invalidArgument('tree change entry key differs from its key')
-    if (e.priority !== 'eager' && e.priority !== 'lazy') throw LedgerError.invalidArgument('bad entry priority')
-    const v = e.value as { inline?: unknown; link?: { bytes?: unknown }; size?: unknown }
-    if (v.inline !== undefined) {
-      if (!(v.inline instanceof Uint8Array)) throw LedgerError.invalidArgument('inline value must be a Uint8Array')
-    } else if (
-      !(v.link?.bytes instanceof Uint8Array) ||
-      typeof v.size !== 'number' ||
-      !Number.isSafeInteger(v.size) ||
-      v.size < 0
-    ) {
-      throw LedgerError.invalidArgument('value must be { inline } or { link, size }')
-    }
-    levels[i] = keyLevel(key)
-    stager.add(i, key, e.value, e.priority === 'lazy')
-  }
-  return { levels, staged: stager.finish() }
-}
-
-/** The highest level among levels[from, to) (-1: deletes only). */
-function maxLevel(levels: Int8Array, from: number, to: number): number {
-  let top = -1
-  for (let i = from; i < to; i++) {
-    const l = levels[i]!
-    if (l > top) top = l
-  }
-  return top
-}
-
-/** The drafts under `d` not yet encoded, children before parents. */
-function collectDrafts(d: Draft, order: Draft[]): void {
-  const c = d.children
-  if (c !== null) {
-    for (let i = 0; i < c.length; i++) {
-      const x = c[i]
-      if (x instanceof Draft && x.cid === undefined) collectDrafts(x, order)
-    }
-  }
-  order.push(d)
 }
 
 /** Lower bound of gap g of `node` (within the node's interval, from lo). */
@@ -126,7 +57,6 @@ class Applier {
   readonly #levels: Int8Array
   /** The changes' new entries, encoded (see `ChangeStager`): entry i is staged's entry i. */
   readonly #staged: Node
-  readonly blocks: Block[] = []
 
   constructor(store: NodeStore, changes: readonly TreeChange[], levels: Int8Array, staged: Node) {
     this.#store = store
@@ -161,7 +91,7 @@ class Applier {
 
   async applySub(ref: Ref | null, parentLevel: number, lo: Bound, hi: Bound, from: number, to: number): Promise<Ref | null> {
     if (from === to) return ref
-    if (ref === null) return this.buildFresh(from, to)
+    if (ref === null) return buildFresh(this.#levels, this.#staged, from, to)
     const node = this.#loadCached(ref, parentLevel, lo, hi) ?? (await this.#loadStored(ref as CID, parentLevel, lo, hi))
     const top = maxLevel(this.#levels, from, to)
     if (top > node.level) return this.#raise(ref, top, lo, hi, from, to)
@@ -380,97 +310,7 @@ class Applier {
     const mid = await this.#join(a, B.child(0), B.level, aLo, aHi, bLo, keyOf(B, 0))
     return new Draft(B.level, segsOf(B, 0, nb), [mid, ...childSlice(B, 1, nb + 1)])
   }
-
-  /** A fresh subtree from the inserts among changes[from, to) (deletes of absent keys drop out). */
-  buildFresh(from: number, to: number): Draft | null {
-    const levels = this.#levels
-    const top = maxLevel(levels, from, to)
-    if (top < 0) return null
-    const segs: Seg[] = []
-    const children: (Ref | null)[] = []
-    let seg = from
-    for (let i = from; i < to; i++) {
-      if (levels[i] !== top) continue
-      children.push(seg === i ? null : this.buildFresh(seg, i))
-      this.#push(segs, i)
-      seg = i + 1
-    }
-    children.push(seg === to ? null : this.buildFresh(seg, to))
-    return new Draft(top, segs, children)
-  }
-
-  /**
-   * Encodes the drafts under `root` bottom-up into blocks, and makes them readable (pending)
-   * as nodes. Block bytes and CIDs are carved from shared chunks (see `blockSlab`); multiformats
-   * copies a small standalone array when it builds a CID, not a view.
-   */
-  finalize(root: Ref): CID {
-    if (!(root instanceof Draft)) return root
-    const order: Draft[] = []
-    collectDrafts(root, order)
-    // The root is encoded last. (Its CID is kept in a local: reading `root.cid` after the loop
-    // made V8 deoptimize this function on every call once it had been compiled mid-loop.)
-    let last: CID | undefined
-    for (let k = 0; k < order.length; k++) {
-      const d = order[k]!
-      const c = d.children
-      let children: (CID | null)[] | null = null
-      if (c !== null) {
-        children = new Array<CID | null>(c.length)
-        for (let i = 0; i < c.length; i++) {
-          const x = c[i]!
-          children[i] = x === null ? null : x instanceof Draft ? (x.cid as CID) : x
-        }
-      }
-      const size = draftSize(d)
-      const bytes = blockSlab.take(size)
-      const { off, flags } = writeDraft(bytes, d, children)
-      const cid = writeNodeCid(bytes, cidSlab.take(NODE_CID_BYTES))
-      d.cid = cid
-      this.#store.addPending(new Node(d.level, bytes, d.n, off, flags, children, cid))
-      this.blocks.push({ cid, bytes })
-      last = cid
-    }
-    return last as CID
-  }
 }
-
-/**
- * Hands out views of larger buffers, not zero-filled (Buffer.allocUnsafeSlow: callers write every
- * byte). A request over half a chunk gets its own buffer.
- */
-class Slab {
-  readonly #chunk: number
-  #buf: ArrayBuffer = new ArrayBuffer(0)
-  #at = 0
-  #end = 0
-
-  constructor(chunk: number) {
-    this.#chunk = chunk
-  }
-
-  take(size: number): Uint8Array {
-    if (this.#at + size > this.#end) {
-      if (size > this.#chunk >>> 1) return new Uint8Array(size)
-      const b = Buffer.allocUnsafeSlow(this.#chunk)
-      this.#buf = b.buffer
-      this.#at = b.byteOffset
-      this.#end = this.#at + this.#chunk
-    }
-    const out = new Uint8Array(this.#buf, this.#at, size)
-    this.#at += size
-    return out
-  }
-}
-
-const cidSlab = new Slab(64 * NODE_CID_BYTES)
-/**
- * Node blocks are carved from 16 KiB chunks: one off-heap allocation per ~5 nodes instead of one
- * per node of 4 KiB or more (Buffer.allocUnsafe's pool only serves smaller ones, and zero-fills
- * the rest). A chunk lives while any of its nodes does, so at worst 16 KiB is retained per live
- * node (Buffer's own pool does the same at 8 KiB); a node over 8 KiB gets its own buffer.
- */
-const blockSlab = new Slab(16 * 1024)
 
 /** Applies sorted, unique-key changes to the tree at `root` (see the header comment). */
 export async function applyChanges(
@@ -487,6 +327,7 @@ export async function applyChanges(
   if (result === null) {
     return { root: EMPTY_BLOCK.cid, blocks: start === null ? [] : [EMPTY_BLOCK] }
   }
-  const cid = applier.finalize(result)
-  return { root: cid, blocks: applier.blocks }
+  const blocks: Block[] = []
+  const cid = finalizeDrafts(store, result, blocks)
+  return { root: cid, blocks }
 }

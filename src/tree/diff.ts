@@ -1,6 +1,7 @@
 import { compareBytes, type CID } from '../codec/index.js'
 import type { DiffItem } from './interface.js'
-import { checkPlace, type Node } from './node.js'
+import { checkPlace } from './node-check.js'
+import type { Node } from './node.js'
 import type { NodeStore } from './node-store.js'
 
 // Diff walks both trees as two in-order sequences of items, each item an entry or a whole

@@ -2,7 +2,9 @@ import { LRUCache } from 'lru-cache'
 import { equalBytes, type Block, type CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { BlockReader } from '../store/index.js'
-import { decodeNode, encodeNode, nodeBlock } from './node-codec.js'
+import { nodeBlock } from './node-cid.js'
+import { decodeNode } from './node-decode.js'
+import { encodeNode } from './node-encode.js'
 import { Node } from './node.js'
 
 /** Default bound of the decoded-node cache: 32 MiB (a 1M-entry scan peaks at ~190 MB anonymous RSS with it). */

@@ -1,6 +1,7 @@
 import { compareBytes, type CID } from '../codec/index.js'
 import type { RangeOptions, TreeEntry } from './interface.js'
-import { checkPlace, type Node } from './node.js'
+import { checkPlace } from './node-check.js'
+import type { Node } from './node.js'
 import type { NodeStore } from './node-store.js'
 
 /** Point lookup: one binary search per level, in place; allocates only the returned entry. */

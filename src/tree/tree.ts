@@ -3,7 +3,7 @@ import type { BlockReader } from '../store/index.js'
 import { applyChanges } from './apply.js'
 import { diffTrees } from './diff.js'
 import type { ApplyResult, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
-import { decodeNode, nodeLinks } from './node-codec.js'
+import { decodeNode, nodeLinks } from './node-decode.js'
 import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
 import { getEntry, iterateEntries } from './read.js'
 

@@ -1,0 +1,64 @@
+import type { Block, CID } from '../codec/index.js'
+import { Draft, type Ref } from './draft.js'
+import { writeNodeCid } from './node-cid.js'
+import { draftSize, writeDraft } from './node-encode.js'
+import { NODE_CID_BYTES } from './node-format.js'
+import type { NodeStore } from './node-store.js'
+import { Node } from './node.js'
+import { Slab } from './slab.js'
+
+/** The drafts under `d` not yet encoded, children before parents. */
+function collectDrafts(d: Draft, order: Draft[]): void {
+  const c = d.children
+  if (c !== null) {
+    for (let i = 0; i < c.length; i++) {
+      const x = c[i]
+      if (x instanceof Draft && x.cid === undefined) collectDrafts(x, order)
+    }
+  }
+  order.push(d)
+}
+
+const cidSlab = new Slab(64 * NODE_CID_BYTES)
+/**
+ * Node blocks are carved from 16 KiB chunks: one off-heap allocation per ~5 nodes instead of one
+ * per node of 4 KiB or more (Buffer.allocUnsafe's pool only serves smaller ones, and zero-fills
+ * the rest). A chunk lives while any of its nodes does, so at worst 16 KiB is retained per live
+ * node (Buffer's own pool does the same at 8 KiB); a node over 8 KiB gets its own buffer.
+ */
+const blockSlab = new Slab(16 * 1024)
+
+/**
+ * Encodes the drafts under `root` bottom-up into blocks (appended to `blocks`), and makes them readable (pending)
+ * as nodes. Block bytes and CIDs are carved from shared chunks (see `blockSlab`); multiformats
+ * copies a small standalone array when it builds a CID, not a view.
+ */
+export function finalizeDrafts(store: NodeStore, root: Ref, blocks: Block[]): CID {
+  if (!(root instanceof Draft)) return root
+  const order: Draft[] = []
+  collectDrafts(root, order)
+  // The root is encoded last. (Its CID is kept in a local: reading `root.cid` after the loop
+  // made V8 deoptimize this function on every call once it had been compiled mid-loop.)
+  let last: CID | undefined
+  for (let k = 0; k < order.length; k++) {
+    const d = order[k]!
+    const c = d.children
+    let children: (CID | null)[] | null = null
+    if (c !== null) {
+      children = new Array<CID | null>(c.length)
+      for (let i = 0; i < c.length; i++) {
+        const x = c[i]!
+        children[i] = x === null ? null : x instanceof Draft ? (x.cid as CID) : x
+      }
+    }
+    const size = draftSize(d)
+    const bytes = blockSlab.take(size)
+    const { off, flags } = writeDraft(bytes, d, children)
+    const cid = writeNodeCid(bytes, cidSlab.take(NODE_CID_BYTES))
+    d.cid = cid
+    store.addPending(new Node(d.level, bytes, d.n, off, flags, children, cid))
+    blocks.push({ cid, bytes })
+    last = cid
+  }
+  return last as CID
+}

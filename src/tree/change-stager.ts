@@ -1,0 +1,84 @@
+import type { CID } from '../codec/index.js'
+import type { TreeEntry } from './interface.js'
+import { Writer } from './cbor-writer.js'
+import { FLAG_LAZY, FLAG_LINK, Node } from './node.js'
+import { cidItemSize, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_UINT } from './node-format.js'
+
+/**
+ * The inserts of a batch of changes encoded once, as the key and value items of one node-like
+ * buffer: every key item, then every value item, in change order, so a new entry is a `Run` of
+ * the resulting `Node` and nodes are written by copying byte ranges. A delete takes zero bytes
+ * (a run never spans one). Reading each caller-owned entry once, in order, and afterwards only
+ * this contiguous buffer keeps the encode passes off scattered heap objects.
+ */
+export class ChangeStager {
+  readonly #n: number
+  readonly #off: number[]
+  #flags: Uint8Array | null = null
+  readonly #k: Writer
+  readonly #v: Writer
+
+  /** `n` changes; `key`/`value` of a typical one, to size the buffers. */
+  constructor(n: number, keyLength: number, valueLength: number) {
+    this.#n = n
+    // Filled by push: `new Array(len)` beyond ~100k slots makes a slow dictionary-mode array.
+    const off: number[] = []
+    for (let i = 0; i < 4 * n + 2; i++) off.push(0)
+    this.#off = off
+    this.#k = new Writer(new Uint8Array(n * (keyLength + 2) + 16))
+    this.#v = new Writer(new Uint8Array(n * (valueLength + 3) + 16))
+  }
+
+  /** Change i deletes. */
+  skip(i: number): void {
+    const n = this.#n
+    const off = this.#off
+    off[i] = off[n + 1 + i] = this.#k.pos
+    off[2 * n + 1 + i] = off[3 * n + 2 + i] = this.#v.pos
+  }
+
+  /** Change i inserts (or updates) `key` with a validated value. */
+  add(i: number, key: Uint8Array, value: TreeEntry['value'], lazy: boolean): void {
+    const n = this.#n
+    const off = this.#off
+    const kw = this.#k
+    const vw = this.#v
+    off[i] = kw.pos
+    kw.reserve(9 + key.length)
+    kw.head(MAJOR_BYTES, key.length)
+    off[n + 1 + i] = kw.pos
+    kw.raw(key, 0, key.length)
+    off[2 * n + 1 + i] = vw.pos
+    const v = value as { inline?: Uint8Array; link: CID; size: number }
+    if (v.inline !== undefined) {
+      const b = v.inline
+      vw.reserve(9 + b.length)
+      vw.head(MAJOR_BYTES, b.length)
+      off[3 * n + 2 + i] = vw.pos
+      vw.raw(b, 0, b.length)
+      if (lazy) (this.#flags ??= new Uint8Array(n))[i] = FLAG_LAZY
+    } else {
+      vw.reserve(1 + cidItemSize(v.link) + 9)
+      vw.head(MAJOR_ARRAY, 2)
+      off[3 * n + 2 + i] = vw.pos
+      vw.cid(v.link)
+      vw.head(MAJOR_UINT, v.size)
+      ;(this.#flags ??= new Uint8Array(n))[i] = FLAG_LINK | (lazy ? FLAG_LAZY : 0)
+    }
+  }
+
+  /** The staged entries as a Node (level and children meaningless; never stored). */
+  finish(): Node {
+    const n = this.#n
+    const off = this.#off
+    const kLen = this.#k.pos
+    const vLen = this.#v.pos
+    off[n] = kLen
+    off[2 * n + 1 + n] = vLen
+    const bytes = new Uint8Array(kLen + vLen)
+    bytes.set(this.#k.out.subarray(0, kLen))
+    bytes.set(this.#v.out.subarray(0, vLen), kLen)
+    for (let i = 2 * n + 1; i < 4 * n + 2; i++) off[i] = off[i]! + kLen
+    return new Node(0, bytes, n, off, this.#flags, null, undefined)
+  }
+}
