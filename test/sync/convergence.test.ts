@@ -233,7 +233,7 @@ describe('convergence under faults (property)', () => {
     const dir = tempDir()
     let n = 0
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 24 }), faultsArb, fc.boolean(), fc.integer({ min: 1, max: 1 << 30 }), async (cmds, faults, autoSync, seed) => {
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 24, size: 'medium' }), faultsArb, fc.boolean(), fc.integer({ min: 1, max: 1 << 30 }), async (cmds, faults, autoSync, seed) => {
         const { world, rounds } = await run(join(dir, `run${n++}`), faults, autoSync, seed, cmds)
         try {
           STATS.rounds.push(rounds)

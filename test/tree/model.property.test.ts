@@ -112,14 +112,14 @@ async function runModel(cmds: Iterable<Cmd>, cacheBytes?: number): Promise<void>
 describe('tree vs a sorted Map model', () => {
   it('small key space (frequent updates and deletes)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands(keyArb, 20), { maxCommands: 30 }), (cmds) => runModel(cmds)),
+      fc.asyncProperty(fc.commands(commands(keyArb, 20), { maxCommands: 30, size: 'max' }), (cmds) => runModel(cmds)),
       { numRuns: numRuns(60) },
     )
   })
 
   it('wider keys and larger batches (multi-level trees), tiny cache', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands(wideKeyArb, 120), { maxCommands: 15 }), (cmds) => runModel(cmds, 1)),
+      fc.asyncProperty(fc.commands(commands(wideKeyArb, 120), { maxCommands: 15, size: 'max' }), (cmds) => runModel(cmds, 1)),
       { numRuns: numRuns(30) },
     )
   })
