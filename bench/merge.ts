@@ -14,10 +14,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Ledger, type LedgerOptions, type MergeContext, type Page } from '../src/index.js'
-import type { Block } from '../src/codec/index.js'
-import type { Commit } from '../src/commit/index.js'
 import { engineOf } from '../src/ledger/index.js'
 import { buildMergeCommit, findCommonAncestors, lastOneWins, planMerge } from '../src/merge/index.js'
+import { copyPage as copyPageOf } from '../test/helpers/copy-page.js'
 import { dataset, log, prng, time } from './lib/fixtures.js'
 
 const { values: args } = parseArgs({
@@ -185,19 +184,8 @@ async function automatic(): Promise<Record<string, number>> {
 }
 
 /** Copies every block and the page's heads from `from` into `to` (what sync will do). */
-async function copyPage(from: Ledger, to: Ledger): Promise<void> {
-  const id = new TextEncoder().encode(PAGE)
-  const src = engineOf(from)
-  const dst = engineOf(to)
-  // Heads first: every block they need is stored before they became heads.
-  const heads = (await src.pageState(id)).heads.filter((h) => h.generation > 0)
-  const blocks: Block[] = []
-  for await (const b of src.store.allBlocks()) blocks.push(b)
-  await dst.store.write({ blocks })
-  const state = await dst.pageState(id)
-  const known = new Set(state.heads.map((h) => h.cid.toString()))
-  const missing: Commit[] = heads.filter((h) => !known.has(h.cid.toString()))
-  if (missing.length > 0) await state.exclusive(() => state.addLocked(missing, []))
+function copyPage(from: Ledger, to: Ledger): Promise<void> {
+  return copyPageOf(from, to, PAGE)
 }
 
 async function crissCross(): Promise<Record<string, number>> {

@@ -1,16 +1,9 @@
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import type { SyncStats } from 'dagkv'
 import { dagkv, ok, okJson, Running, tempDir } from './run-cli.js'
 
-interface Stats {
-  commitsSent: number
-  commitsReceived: number
-  blocksSent: number
-  blocksReceived: number
-  bytesSent: number
-  bytesReceived: number
-  roundTrips: number
-}
+type Stats = SyncStats
 
 interface SyncResult {
   url: string

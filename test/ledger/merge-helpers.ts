@@ -3,6 +3,7 @@ import type { Block } from '../../src/codec/index.js'
 import type { Commit } from '../../src/commit/index.js'
 import { engineOf } from '../../src/ledger/index.js'
 import { collect, str } from '../helpers/bytes.js'
+import { copyPage } from '../helpers/copy-page.js'
 import { memoryLedger } from '../helpers/ledgers.js'
 
 /** A key's edit on one side: a value, or null to delete. */
@@ -84,18 +85,7 @@ export async function exchange(ledgers: readonly Ledger[], pageId: string): Prom
 
 /** One-way: `to` receives `from`'s blocks and heads of `pageId`, merges, and `toPage` catches up. */
 export async function push(from: Ledger, to: Ledger, pageId: string, toPage: Page): Promise<void> {
-  const id = new TextEncoder().encode(pageId)
-  const src = engineOf(from)
-  const dst = engineOf(to)
-  // Heads first: every block they need is stored before they became heads.
-  const heads = (await src.pageState(id)).heads.filter((h) => h.generation > 0)
-  const blocks: Block[] = []
-  for await (const b of src.store.allBlocks()) blocks.push(b)
-  await dst.store.write({ blocks })
-  const state = await dst.pageState(id)
-  const known = new Set(state.heads.map((h) => h.cid.toString()))
-  const missing = heads.filter((h) => !known.has(h.cid.toString()))
-  if (missing.length > 0) await state.exclusive(() => state.addLocked(missing, []))
+  await copyPage(from, to, pageId)
   await toPage.waitForConflictResolution()
 }
 
