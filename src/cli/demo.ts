@@ -19,6 +19,12 @@ async function show(label: string, page: Page): Promise<void> {
   say(`  ${label}: { ${rows.join(', ')} }`)
 }
 
+/** Alice's and Bob's view of one page. */
+async function showBoth(a: Page, b: Page): Promise<void> {
+  await show('alice', a)
+  await show('bob  ', b)
+}
+
 /** Both sides sync the page and settle their merges. */
 async function settle(a: Page, b: Page): Promise<void> {
   for (let i = 0; i < 3; i++) {
@@ -71,8 +77,7 @@ await aNotes.delete('shape')
 await bNotes.put('size', 'large')
 await bNotes.put('colour', 'green') // bob's head is newer: his side wins keys changed on both
 await settle(aNotes, bNotes)
-await show('alice', aNotes)
-await show('bob  ', bNotes)
+await showBoth(aNotes, bNotes)
 const [sa, sb] = [await aNotes.snapshot(), await bNotes.snapshot()]
 say(`  same commit on both: ${sa.commitId === sb.commitId} (${sa.commitId.slice(0, 16)}…)`)
 for (const c of await aNotes.conflicts()) {
@@ -99,8 +104,7 @@ await bTodo.put('bread', 'rye bread')
 await aTodo.put('milk', 'buy oat milk, 2 litres')
 await bTodo.put('milk', 'no milk')
 await settle(aTodo, bTodo)
-await show('alice', aTodo)
-await show('bob  ', bTodo)
+await showBoth(aTodo, bTodo)
 
 say('\n5. custom: the resolver decides every merge (here: join both values)')
 const join2 = async (m: MergeContext): Promise<void> => {
@@ -115,8 +119,7 @@ const bVotes = await bob.page('votes')
 await aVotes.put('lunch', 'pizza')
 await bVotes.put('lunch', 'sushi')
 await settle(aVotes, bVotes)
-await show('alice', aVotes)
-await show('bob  ', bVotes)
+await showBoth(aVotes, bVotes)
 
 say('\n6. Lazy values travel only when fetched')
 const aFiles = await alice.page('files')

@@ -59,14 +59,3 @@ export function parseCid(text: unknown, what = 'commit id'): CID {
     throw LedgerError.invalidArgument(`${what} is not a valid CID: ${text.slice(0, 80)}`)
   }
 }
-
-export function cidFromBytes(bytes: Uint8Array): CID {
-  return CID.decode(bytes)
-}
-
-/** Decodes and checks a CID that arrived as data (e.g. from a peer); DATA_INTEGRITY_ERROR otherwise. */
-export function asCid(value: unknown): CID {
-  const cid = CID.asCID(value)
-  if (!cid) throw LedgerError.integrity('expected a CID')
-  return cid
-}

@@ -96,15 +96,3 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   }
   return undefined
 }
-
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const p of parts) size += p.length
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}

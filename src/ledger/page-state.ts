@@ -83,7 +83,7 @@ export class PageState {
         generation: base.generation + 1,
         replica: engine.replicaId,
       })
-      await this.#addLocked([commit], [...extraBlocks, ...applied.blocks, block])
+      await this.addLocked([commit], [...extraBlocks, ...applied.blocks, block])
       return commit
     })
   }
@@ -93,10 +93,6 @@ export class PageState {
    * Parents of added commits stop being heads. Must run inside `exclusive`.
    */
   async addLocked(commits: Commit[], blocks: Block[]): Promise<void> {
-    await this.#addLocked(commits, blocks)
-  }
-
-  async #addLocked(commits: Commit[], blocks: Block[]): Promise<void> {
     const engine = this.engine
     const superseded = new Set<string>()
     for (const c of commits) for (const p of c.parents) superseded.add(p.toString())
