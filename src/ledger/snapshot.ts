@@ -1,9 +1,11 @@
 import { compareBytes, ownBytes, prefixEnd, startsWith, type CID } from '../codec/index.js'
 import type { Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
+import type { EntryMaker } from '../tree/index.js'
 import type { RangeOptions, TreeEntry } from '../tree/interface.js'
 import type { Engine } from './engine.js'
-import { toEntry } from './entry-values.js'
+import { BatchIterator } from './batch-iterator.js'
+import { keyOf, linkedEntry, makeEntry, toEntry, type LinkedEntry } from './entry-values.js'
 import type { Bytes, Entry, KeyLike } from './interface.js'
 import { decodeToken, encodeToken } from './paging-token.js'
 import { optionalBoolean, optionalCount, optionsObject, optionalKey, toInteger, toKey } from './validate.js'
@@ -93,16 +95,28 @@ export class Snapshot {
   }
 
   /** Entries in key order (or reverse), within `start` (inclusive) .. `end` (exclusive). */
-  async *entries(options?: EntriesOptions): AsyncGenerator<Entry> {
-    for await (const e of this.#range(options)) {
-      const entry = toEntry(this.#engine, e)
-      yield entry instanceof Promise ? await entry : entry
-    }
+  entries(options?: EntriesOptions): AsyncIterableIterator<Entry> {
+    return new BatchIterator(this.#entryBatches(options))
   }
 
   /** Keys in key order (or reverse), within `start` .. `end`. */
-  async *keys(options?: EntriesOptions): AsyncGenerator<Bytes> {
-    for await (const e of this.#range(options)) yield ownBytes(e.key)
+  keys(options?: EntriesOptions): AsyncIterableIterator<Bytes> {
+    return new BatchIterator(this.#keyBatches(options))
+  }
+
+  async *#entryBatches(options: EntriesOptions | undefined): AsyncGenerator<Entry[]> {
+    const engine = this.#engine
+    for await (const batch of this.#batches(options, makeEntry, false)) {
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i]!
+        if (!(e.value instanceof Uint8Array)) batch[i] = await linkedEntry(engine, e as LinkedEntry)
+      }
+      yield batch as Entry[]
+    }
+  }
+
+  #keyBatches(options: EntriesOptions | undefined): AsyncGenerator<Bytes[]> {
+    return this.#batches(options, keyOf, true)
   }
 
   /** One page of entries and a token for the next, while more remain. Unknown token → INVALID_TOKEN. */
@@ -114,12 +128,15 @@ export class Snapshot {
     const start = o.token !== undefined ? decodeToken(o.token, this.commitId) : optionalKey(o.start, 'start')
     const entries: Entry[] = []
     let next: string | undefined
-    for await (const e of this.#range(start === undefined ? { limit: limit + 1 } : { start, limit: limit + 1 })) {
-      if (entries.length === limit) {
-        next = encodeToken(this.commitId, e.key)
-        break
+    const range = start === undefined ? { limit: limit + 1 } : { start, limit: limit + 1 }
+    scan: for await (const batch of this.#batches(range, makeEntry, false)) {
+      for (const e of batch) {
+        if (entries.length === limit) {
+          next = encodeToken(this.commitId, e.key)
+          break scan
+        }
+        entries.push(e.value instanceof Uint8Array ? (e as Entry) : await linkedEntry(this.#engine, e as LinkedEntry))
       }
-      entries.push(await toEntry(this.#engine, e))
     }
     return next === undefined ? { entries } : { entries, next }
   }
@@ -149,8 +166,12 @@ export class Snapshot {
     return this.#engine.tree.get(this.root, k)
   }
 
-  /** Tree entries within the options' range intersected with the prefix. */
-  #range(options?: EntriesOptions | RangeOptions): AsyncGenerator<TreeEntry> {
+  /** `#range` in batches built by `make` from owned bytes (validated when the first batch is asked for). */
+  async *#batches<T>(options: EntriesOptions | undefined, make: EntryMaker<T>, keysOnly: boolean): AsyncGenerator<T[]> {
+    yield* this.#engine.tree.ownedBatches(this.root, this.#rangeOf(options), make, keysOnly)
+  }
+
+  #rangeOf(options?: EntriesOptions | RangeOptions): RangeOptions {
     this.#engine.assertOpen()
     const o = optionsObject(options, 'entries')
     const start = maxKey(optionalKey(o.start, 'start'), this.#prefix.length > 0 ? this.#prefix : undefined)
@@ -161,7 +182,7 @@ export class Snapshot {
     if (start !== undefined) range.start = start
     if (end !== undefined) range.end = end
     if (limit !== undefined) range.limit = limit
-    return this.#engine.tree.entries(this.root, range)
+    return range
   }
 }
 

@@ -50,10 +50,31 @@ interface Frame {
 }
 
 /**
- * In-order iteration over [start, end), ascending or descending, at most `limit` entries. Holds
- * one path of nodes (O(height)); loads each node when the walk reaches it.
+ * A run of consecutive entries of one node that a scan emits together: entries [from, to), in
+ * ascending order, or descending (to - 1 down to from) in a reverse scan.
  */
+export interface EntryRun {
+  readonly node: Node
+  readonly from: number
+  readonly to: number
+}
+
+/** In-order iteration over [start, end), entry by entry (see `iterateRuns`). */
 export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOptions = {}): AsyncGenerator<TreeEntry> {
+  const reverse = opts.reverse === true
+  for await (const { node, from, to } of iterateRuns(store, root, opts)) {
+    if (reverse) for (let i = to - 1; i >= from; i--) yield node.entryAt(i)
+    else for (let i = from; i < to; i++) yield node.entryAt(i)
+  }
+}
+
+/**
+ * In-order iteration over [start, end), ascending or descending, at most `limit` entries, as
+ * runs of entries that need no node load between them (a leaf's entries come as one run): one
+ * async step per run, not per entry. Holds one path of nodes (O(height)); loads each node when
+ * the walk reaches it.
+ */
+export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptions = {}): AsyncGenerator<EntryRun> {
   const { start, end } = opts
   let left = opts.limit ?? Infinity
   if (!(left > 0)) return
@@ -110,19 +131,35 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
     }
   }
 
+  // Each step emits the frame's entries up to the next child to visit (or a bound), then
+  // descends into that child. Child i lies between entries i - 1 and i.
   await descend(root, null, null, 0, null, 0, reverse ? end : start)
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!
     const node = top.node
+    let stop = false
     if (reverse) {
       if (top.i === 0) {
         stack.pop()
         continue
       }
-      const i = --top.i
-      if (start !== undefined && node.compareKey(i, start) < 0) return
-      yield node.entryAt(i)
-      if (--left === 0) return
+      const to = top.i
+      let i = to
+      while (i > 0) {
+        if (start !== undefined && node.compareKey(i - 1, start) < 0) {
+          stop = true
+          break
+        }
+        i--
+        if (--left === 0) {
+          stop = true
+          break
+        }
+        if (node.child(i) !== null) break
+      }
+      top.i = i
+      if (i < to) yield { node, from: i, to }
+      if (stop) return
       const c = node.child(i)
       prefetch(top, i)
       if (c !== null) await descend(c, node, i > 0 ? node : top.loN, i > 0 ? i - 1 : top.loI, node, i, undefined)
@@ -131,13 +168,26 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
         stack.pop()
         continue
       }
-      const i = top.i++
-      if (end !== undefined && node.compareKey(i, end) >= 0) return
-      yield node.entryAt(i)
-      if (--left === 0) return
-      const c = node.child(i + 1)
-      prefetch(top, i + 1)
-      if (c !== null) await descend(c, node, node, i, i + 1 < node.n ? node : top.hiN, i + 1 < node.n ? i + 1 : top.hiI, undefined)
+      const from = top.i
+      let i = from
+      while (i < node.n) {
+        if (end !== undefined && node.compareKey(i, end) >= 0) {
+          stop = true
+          break
+        }
+        i++
+        if (--left === 0) {
+          stop = true
+          break
+        }
+        if (node.child(i) !== null) break
+      }
+      top.i = i
+      if (i > from) yield { node, from, to: i }
+      if (stop) return
+      const c = node.child(i)
+      prefetch(top, i)
+      if (c !== null) await descend(c, node, node, i - 1, i < node.n ? node : top.hiN, i < node.n ? i : top.hiI, undefined)
     }
   }
 }

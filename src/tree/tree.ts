@@ -5,7 +5,8 @@ import { diffTrees } from './diff.js'
 import type { ApplyResult, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
 import { decodeNode, nodeLinks } from './node-decode.js'
 import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
-import { getEntry, iterateEntries } from './read.js'
+import { ownedRun, type EntryMaker } from './owned-run.js'
+import { getEntry, iterateEntries, iterateRuns } from './read.js'
 
 export interface TreeOptions {
   /**
@@ -60,6 +61,16 @@ export class Tree {
    */
   entries(root: CID, opts?: RangeOptions): AsyncGenerator<TreeEntry> {
     return iterateEntries(this.#nodes, root, opts)
+  }
+
+  /**
+   * The same entries as `entries`, in batches, built by `make` from byte arrays the caller owns
+   * (copies, unlike `entries`' views): one async step and one allocation per batch, for scans
+   * that hand entries out. With `keysOnly` values are neither copied nor passed.
+   */
+  async *ownedBatches<T>(root: CID, opts: RangeOptions, make: EntryMaker<T>, keysOnly = false): AsyncGenerator<T[]> {
+    const reverse = opts.reverse === true
+    for await (const run of iterateRuns(this.#nodes, root, opts)) yield ownedRun(run, reverse, make, keysOnly)
   }
 
   /**

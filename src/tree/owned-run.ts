@@ -1,0 +1,50 @@
+import type { CID } from '../codec/index.js'
+import type { Priority } from './interface.js'
+import { FLAG_LAZY, FLAG_LINK } from './node.js'
+import type { EntryRun } from './read.js'
+
+/** An entry's value as `ownedRun` hands it out: the bytes of an inline value, or its link. */
+export type OwnedValue = Uint8Array | { readonly link: CID; readonly size: number }
+
+/** Builds the caller's shape of one entry (called once per entry, in scan order). */
+export type EntryMaker<T> = (key: Uint8Array, value: OwnedValue, priority: Priority) => T
+
+/**
+ * The entries of a run with byte arrays the caller owns: one copy of the run's key (and value)
+ * bytes, sliced into views. One allocation per run instead of one per array (a fresh
+ * ArrayBuffer costs more than copying a 100-byte value). Views of one run share that copy but
+ * never overlap, and nothing else refers to it. Reverse runs come out descending. With
+ * `keysOnly`, values are not copied and `make` gets an empty value.
+ */
+export function ownedRun<T>({ node, from, to }: EntryRun, reverse: boolean, make: EntryMaker<T>, keysOnly = false): T[] {
+  const k0 = node.kItem(from)
+  const kLen = node.kItem(to) - k0
+  const v0 = node.vItem(from)
+  const vLen = keysOnly ? 0 : node.vItem(to) - v0
+  const bytes = node.bytes
+  const copy = new Uint8Array(kLen + vLen)
+  copy.set(bytes.subarray(k0, k0 + kLen), 0)
+  if (!keysOnly) copy.set(bytes.subarray(v0, v0 + vLen), kLen)
+  const buf = copy.buffer
+  const vBase = kLen - v0
+  const flags = node.flags
+  const out = new Array<T>(to - from)
+  for (let i = from; i < to; i++) {
+    const ks = node.kData(i)
+    const key = new Uint8Array(buf, ks - k0, node.kItem(i + 1) - ks)
+    const f = flags === null ? 0 : flags[i]!
+    let value: OwnedValue
+    if (keysOnly) {
+      value = EMPTY
+    } else if ((f & FLAG_LINK) === 0) {
+      const vs = node.vData(i)
+      value = new Uint8Array(buf, vs + vBase, node.vItem(i + 1) - vs)
+    } else {
+      value = node.valueAt(i) as { link: CID; size: number }
+    }
+    out[reverse ? to - 1 - i : i - from] = make(key, value, (f & FLAG_LAZY) !== 0 ? 'lazy' : 'eager')
+  }
+  return out
+}
+
+const EMPTY = new Uint8Array(0)
