@@ -21,6 +21,25 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+const nativeCompare = Buffer.prototype.compare as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  targetEnd: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number
+
+/**
+ * a[as, as + len) equals b[bs, bs + len). Long ranges go to memcmp: a JS loop over 100-byte
+ * values dominated a diff's first (not yet optimised) run.
+ */
+export function equalRanges(a: Uint8Array, as: number, b: Uint8Array, bs: number, len: number): boolean {
+  if (len >= 32) return nativeCompare.call(a, b, bs, bs + len, as, as + len) === 0
+  for (let k = 0; k < len; k++) if (a[as + k] !== b[bs + k]) return false
+  return true
+}
+
 export function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (prefix.length > bytes.length) return false
   for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false

@@ -1,4 +1,4 @@
-import { compareBytes, type CID } from '../codec/index.js'
+import { compareBytes, equalRanges, type CID } from '../codec/index.js'
 import type { DiffItem } from './interface.js'
 import { checkPlace } from './node-check.js'
 import type { Node } from './node.js'
@@ -122,12 +122,70 @@ class Cursor {
     return node
   }
 
+  /** The current subtree items of both cursors span the same key interval. */
+  sameBounds(other: Cursor): boolean {
+    return sameBound(this.#loN, this.#loI, other.#loN, other.#loI) && sameBound(this.#hiN, this.#hiI, other.#hiN, other.#hiI)
+  }
+
   /** Replaces the current subtree item by its children and entries. */
   open(node: Node): void {
     const frame = { node, pos: 0, loN: this.#loN, loI: this.#loI, hiN: this.#hiN, hiI: this.#hiI }
     this.advance()
     this.#stack.push(frame)
   }
+}
+
+function sameBound(a: Node | null, ai: number, b: Node | null, bi: number): boolean {
+  if (a === null || b === null) return a === b
+  return a.compareKeys(ai, b, bi) === 0
+}
+
+/**
+ * The differing entries of two leaves over the same key interval, merged in one tight loop
+ * (most leaf pairs of a small change: no cursor steps per entry). Keys outside [start, end) are
+ * left out.
+ */
+function diffLeaves(a: Node, b: Node, start: Bound, end: Bound): DiffItem[] {
+  const out: DiffItem[] = []
+  const push = (item: DiffItem): void => {
+    if ((start === undefined || compareBytes(item.key, start) >= 0) && (end === undefined || compareBytes(item.key, end) < 0)) {
+      out.push(item)
+    }
+  }
+  const an = a.n
+  const bn = b.n
+  const ka = a.kItem(0)
+  const kLen = a.kItem(an) - ka
+  if (an === bn && kLen === b.kItem(bn) - b.kItem(0) && equalRanges(a.bytes, ka, b.bytes, b.kItem(0), kLen)) {
+    // Same keys (an update of values only): compare values alone.
+    for (let i = 0; i < an; i++) {
+      if (!a.sameValue(i, b, i)) {
+        const before = a.entryAt(i)
+        push({ key: before.key, before, after: b.entryAt(i) })
+      }
+    }
+    return out
+  }
+  let i = 0
+  let j = 0
+  while (i < an || j < bn) {
+    const c = i === an ? 1 : j === bn ? -1 : a.compareKeys(i, b, j)
+    if (c < 0) {
+      const before = a.entryAt(i++)
+      push({ key: before.key, before })
+    } else if (c > 0) {
+      const after = b.entryAt(j++)
+      push({ key: after.key, after })
+    } else {
+      if (!a.sameValue(i, b, j)) {
+        const before = a.entryAt(i)
+        push({ key: before.key, before, after: b.entryAt(j) })
+      }
+      i++
+      j++
+    }
+  }
+  return out
 }
 
 /** Keys whose entries differ between `a` (before) and `b` (after), ascending, within [start, end). */
@@ -146,6 +204,12 @@ export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound
       }
       const na = await A.load()
       const nb = await B.load()
+      if (na.children === null && nb.children === null && A.sameBounds(B)) {
+        A.advance()
+        B.advance()
+        for (const item of diffLeaves(na, nb, start, end)) yield item
+        continue
+      }
       if (na.level >= nb.level) A.open(na)
       if (nb.level >= na.level) B.open(nb)
       continue

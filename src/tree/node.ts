@@ -1,4 +1,4 @@
-import { CID } from '../codec/index.js'
+import { CID, equalRanges } from '../codec/index.js'
 import type { TreeEntry, ValueRef } from './interface.js'
 
 // In-memory node forms. A stored node is a `Node`: its block bytes plus an offset table, so
@@ -153,10 +153,7 @@ export class Node {
     const al = this.vItem(i + 1) - as
     const bs = other.vItem(j)
     if (other.vItem(j + 1) - bs !== al) return false
-    const a = this.bytes
-    const b = other.bytes
-    for (let k = 0; k < al; k++) if (a[as + k] !== b[bs + k]) return false
-    return true
+    return equalRanges(this.bytes, as, other.bytes, bs, al)
   }
 
   /** Entry i has the same value and priority as `entry` (keys are assumed equal). */
