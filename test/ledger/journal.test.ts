@@ -1,0 +1,36 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { compareBytes } from '../../src/codec/index.js'
+import { Journal } from '../../src/ledger/journal.js'
+
+const runs = Number(process.env.DAGKV_NUM_RUNS ?? 100)
+// Few distinct bytes and short keys: many shared prefixes, prefixes of each other, empty keys.
+const keyArb = fc.uint8Array({ minLength: 0, maxLength: 7, min: 0, max: 3 })
+
+describe('Journal.sortedChanges', () => {
+  it('orders keys by unsigned bytes, last write per key wins', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(keyArb, fc.boolean()), { maxLength: 200 }), (writes) => {
+        const j = new Journal()
+        const last = new Map<string, boolean>()
+        for (const [key, del] of writes) {
+          if (del) j.delete(key)
+          else j.put({ key, value: { inline: key }, priority: 'eager' }, [])
+          last.set(Buffer.from(key).toString('hex'), del)
+        }
+        const sorted = j.sortedChanges()
+        const expected = [...last.keys()].map((h) => Uint8Array.from(Buffer.from(h, 'hex'))).sort(compareBytes)
+        expect(sorted.map((c) => Buffer.from(c.key).toString('hex'))).toEqual(expected.map((k) => Buffer.from(k).toString('hex')))
+        for (const c of sorted) expect(c.entry === undefined).toBe(last.get(Buffer.from(c.key).toString('hex')))
+      }),
+      { numRuns: runs },
+    )
+  })
+
+  it('orders high bytes after low ones (unsigned) in every prefix position', () => {
+    const j = new Journal()
+    const keys = [[0xff], [0x7f, 0xff], [0x80], [0, 0, 0, 0xff], [0, 0, 0, 0x01, 0xff], [], [0, 0, 0, 0x01]].map((k) => Uint8Array.from(k))
+    for (const key of keys) j.put({ key, value: { inline: key }, priority: 'eager' }, [])
+    expect(j.sortedChanges().map((c) => [...c.key])).toEqual([...keys].sort(compareBytes).map((k) => [...k]))
+  })
+})
