@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { compareBytes } from '../../src/codec/index.js'
 import { Journal } from '../../src/ledger/journal.js'
+import { numRuns } from '../helpers/bytes.js'
 
-const runs = Number(process.env.DAGKV_NUM_RUNS ?? 100)
 // Few distinct bytes and short keys: many shared prefixes, prefixes of each other, empty keys.
 const keyArb = fc.uint8Array({ minLength: 0, maxLength: 7, min: 0, max: 3 })
 
@@ -23,7 +23,7 @@ describe('Journal.sortedChanges', () => {
         expect(sorted.map((c) => Buffer.from(c.key).toString('hex'))).toEqual(expected.map((k) => Buffer.from(k).toString('hex')))
         for (const c of sorted) expect(c.entry === undefined).toBe(last.get(Buffer.from(c.key).toString('hex')))
       }),
-      { numRuns: runs },
+      { numRuns: numRuns(100) },
     )
   })
 
