@@ -37,10 +37,44 @@ export function finalizeDrafts(store: NodeStore, root: Ref, blocks: Block[]): CI
   if (!(root instanceof Draft)) return root
   const order: Draft[] = []
   collectDrafts(root, order)
+  return finalizeSlice(store, order, 0, order.length, blocks)
+}
+
+/** Drafts encoded between two hand-offs of `finalizeDraftsStreaming` (~2.5 MB of blocks). */
+const SLICE_DRAFTS = 1024
+
+/**
+ * `finalizeDrafts` that hands finished blocks to `onBlocks` as it goes, children before parents,
+ * and lets the event loop run between slices, so the caller can write them while the rest is
+ * encoded (a 100k-entry commit overlaps its ~150 ms LevelDB write with encoding). The last slice
+ * (with the root) is not handed off: it stays in `blocks` for the caller to write with the commit.
+ */
+export async function finalizeDraftsStreaming(
+  store: NodeStore,
+  root: Ref,
+  blocks: Block[],
+  onBlocks: (blocks: Block[]) => void,
+): Promise<CID> {
+  if (!(root instanceof Draft)) return root
+  const order: Draft[] = []
+  collectDrafts(root, order)
+  let from = 0
+  while (order.length - from > SLICE_DRAFTS) {
+    const start = blocks.length
+    finalizeSlice(store, order, from, from + SLICE_DRAFTS, blocks)
+    from += SLICE_DRAFTS
+    onBlocks(blocks.slice(start))
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  return finalizeSlice(store, order, from, order.length, blocks)
+}
+
+/** Encodes drafts order[from, to) (their children already encoded); returns the last one's CID. */
+function finalizeSlice(store: NodeStore, order: readonly Draft[], from: number, to: number, blocks: Block[]): CID {
   // The root is encoded last. (Its CID is kept in a local: reading `root.cid` after the loop
   // made V8 deoptimize this function on every call once it had been compiled mid-loop.)
   let last: CID | undefined
-  for (let k = 0; k < order.length; k++) {
+  for (let k = from; k < to; k++) {
     const d = order[k]!
     const c = d.children
     let children: (CID | null)[] | null = null

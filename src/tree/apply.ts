@@ -2,10 +2,10 @@ import { type Block, type CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import { childSlice, compareKeyOf, keyOf, matchesOf, pushEntries, searchOf } from './any-node.js'
 import { buildFresh, maxLevel } from './apply-build.js'
-import { finalizeDrafts } from './apply-finalize.js'
+import { finalizeDrafts, finalizeDraftsStreaming } from './apply-finalize.js'
 import { validateChanges } from './apply-validate.js'
 import { Draft, type AnyNode, type Ref, type Seg } from './draft.js'
-import type { TreeChange } from './interface.js'
+import type { ApplyOptions, TreeChange } from './interface.js'
 import { MAX_LEVEL } from './level.js'
 import { checkChild } from './node-check.js'
 import { EMPTY_BLOCK, type NodeStore } from './node-store.js'
@@ -28,6 +28,9 @@ import type { Node } from './node.js'
 // one byte range.
 
 type Bound = Uint8Array | undefined
+
+/** Batches smaller than this finalize in one go: too few nodes to gain from handing off blocks. */
+const STREAM_MIN_CHANGES = 20_000
 
 interface Piece {
   readonly ref: Ref | null
@@ -317,6 +320,7 @@ export async function applyChanges(
   store: NodeStore,
   root: CID,
   changes: readonly TreeChange[],
+  options: ApplyOptions = {},
 ): Promise<{ root: CID; blocks: Block[] }> {
   const { levels, staged } = validateChanges(changes)
   if (changes.length === 0) return { root, blocks: [] }
@@ -328,6 +332,10 @@ export async function applyChanges(
     return { root: EMPTY_BLOCK.cid, blocks: start === null ? [] : [EMPTY_BLOCK] }
   }
   const blocks: Block[] = []
-  const cid = finalizeDrafts(store, result, blocks)
+  const onBlocks = options.onBlocks
+  const cid =
+    onBlocks !== undefined && changes.length >= STREAM_MIN_CHANGES
+      ? await finalizeDraftsStreaming(store, result, blocks, onBlocks)
+      : finalizeDrafts(store, result, blocks)
   return { root: cid, blocks }
 }

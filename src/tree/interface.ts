@@ -36,6 +36,16 @@ export interface DiffItem {
   readonly after?: TreeEntry | undefined
 }
 
+export interface ApplyOptions {
+  /**
+   * For large batches: called with finished node blocks while the rest is still being encoded,
+   * children before parents, so the caller can start storing them (in order: a stored node's
+   * subtree must already be stored). The blocks handed off are also in the result's `blocks`,
+   * first; the rest (with the root) are not handed off.
+   */
+  onBlocks?: ((blocks: Block[]) => void) | undefined
+}
+
 export interface ApplyResult {
   readonly root: CID
   /** New node blocks the caller must store (with the commit, in one batch). */

@@ -2,7 +2,7 @@ import type { Block, CID } from '../codec/index.js'
 import type { BlockReader } from '../store/index.js'
 import { applyChanges } from './apply.js'
 import { diffTrees } from './diff.js'
-import type { ApplyResult, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
+import type { ApplyOptions, ApplyResult, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
 import { decodeNode, nodeLinks } from './node-decode.js'
 import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
 import { ownedRun, type EntryMaker } from './owned-run.js'
@@ -78,8 +78,8 @@ export class Tree {
    * absent key is a no-op) in one pass. Returns the new root and the blocks it needs that the
    * old root did not have (none when nothing changed). INVALID_ARGUMENT on unsorted changes.
    */
-  apply(root: CID, changes: TreeChange[]): Promise<ApplyResult> {
-    return applyChanges(this.#nodes, root, changes)
+  apply(root: CID, changes: TreeChange[], options?: ApplyOptions): Promise<ApplyResult> {
+    return applyChanges(this.#nodes, root, changes, options)
   }
 
   /**
