@@ -10,8 +10,9 @@ const keyArb = fc.uint8Array({ minLength: 0, maxLength: 7, min: 0, max: 3 })
 describe('Journal.sortedChanges', () => {
   it('orders keys by unsigned bytes, last write per key wins', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(keyArb, fc.boolean()), { maxLength: 200 }), (writes) => {
-        const j = new Journal()
+      fc.property(fc.array(fc.tuple(keyArb, fc.boolean()), { maxLength: 200 }), fc.integer({ min: 1, max: 64 }), (writes, compactAt) => {
+        // Small `compactAt`: the log is compacted (reduced to the last change per key) as it grows.
+        const j = new Journal({ compactAt })
         const last = new Map<string, boolean>()
         for (const [key, del] of writes) {
           if (del) j.delete(key)
@@ -25,6 +26,17 @@ describe('Journal.sortedChanges', () => {
       }),
       { numRuns: numRuns(100) },
     )
+  })
+
+  it('compacts a long log of rewrites of a few keys to their last changes', () => {
+    const j = new Journal({ compactAt: 100 })
+    for (let i = 0; i < 10_000; i++) j.put({ key: Uint8Array.of(i % 3), value: { inline: Uint8Array.of(i & 0xff) }, priority: 'eager' }, [])
+    const sorted = j.sortedChanges()
+    expect(sorted.map((c) => [c.key[0], (c.entry!.value as { inline: Uint8Array }).inline[0]])).toEqual([
+      [0, 9_999 & 0xff],
+      [1, 9_997 & 0xff],
+      [2, 9_998 & 0xff],
+    ])
   })
 
   it('orders high bytes after low ones (unsigned) in every prefix position', () => {
