@@ -54,8 +54,7 @@ export class Journal {
   /** The last change per key, sorted by key, as the tree's one-pass apply wants them. */
   sortedChanges(): TreeChange[] {
     const log = this.#log
-    const sorted = log.length <= MAX_PREFIX_SORT ? sortByPrefix(log) : sortByMapKey(log)
-    return lastPerKey(sorted)
+    return log.length <= MAX_PREFIX_SORT ? sortByPrefix(log) : sortByMapKey(log)
   }
 
   #append(change: TreeChange): void {
@@ -88,7 +87,7 @@ const INDEX_BITS = 21
 const MAX_PREFIX_SORT = 1 << INDEX_BITS
 
 /**
- * Sorts by each key's first 4 bytes (zero-padded) packed with its index into one double, with
+ * The last change per key, sorted by key. Sorts by each key's first 4 bytes (zero-padded) packed with its index into one double, with
  * the native numeric sort of a Float64Array, then orders runs of equal prefixes by full key:
  * ~5x faster than sorting 100k strings. Zero padding keeps prefix order consistent with byte
  * order (a shorter key pads below any longer one that extends it; ties are compared in full).
@@ -103,32 +102,32 @@ function sortByPrefix(changes: TreeChange[]): TreeChange[] {
     words[i] = prefix * MAX_PREFIX_SORT + i
   }
   words.sort()
-  const out = new Array<TreeChange>(n)
+  const byPrefix = new Array<TreeChange>(n)
   const prefixes = new Uint32Array(n)
   for (let i = 0; i < n; i++) {
     const w = words[i]!
     const p = (w / MAX_PREFIX_SORT) >>> 0
     prefixes[i] = p
-    out[i] = changes[w - p * MAX_PREFIX_SORT]!
+    byPrefix[i] = changes[w - p * MAX_PREFIX_SORT]!
   }
-  // Equal prefixes: order the run by full key (runs are short for varied keys).
+  // A run of equal prefixes (short for varied keys) is ordered by full key; equal keys can only
+  // meet inside one, where the stable sort keeps them in call order.
+  const out: TreeChange[] = []
   let runStart = 0
   for (let i = 1; i <= n; i++) {
     if (i < n && prefixes[i] === prefixes[runStart]) continue
-    if (i - runStart > 1) sortRun(out, runStart, i)
+    if (i - runStart === 1) out.push(byPrefix[runStart]!)
+    else for (const c of lastPerKey(byPrefix.slice(runStart, i).sort(byKey))) out.push(c)
     runStart = i
   }
   return out
 }
 
-function sortRun(out: TreeChange[], from: number, to: number): void {
-  const run = out.slice(from, to).sort((a, b) => compareBytes(a.key, b.key))
-  for (let i = 0; i < run.length; i++) out[from + i] = run[i]!
-}
+const byKey = (a: TreeChange, b: TreeChange): number => compareBytes(a.key, b.key)
 
 /** Fallback for very large journals: latin-1 strings sort natively in unsigned byte order. */
 function sortByMapKey(changes: TreeChange[]): TreeChange[] {
   const keyed = changes.map((c) => ({ k: mapKey(c.key), c }))
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-  return keyed.map((x) => x.c)
+  return lastPerKey(keyed.map((x) => x.c))
 }
