@@ -31,11 +31,11 @@ const nativeCompare = Buffer.prototype.compare as (
 ) => number
 
 /**
- * a[as, as + len) equals b[bs, bs + len). Long ranges go to memcmp: a JS loop over 100-byte
- * values dominated a diff's first (not yet optimised) run.
+ * a[as, as + len) equals b[bs, bs + len). Long ranges go to memcmp; below ~1 KiB a JS loop is
+ * cheaper than Buffer#compare's argument validation.
  */
 export function equalRanges(a: Uint8Array, as: number, b: Uint8Array, bs: number, len: number): boolean {
-  if (len >= 32) return nativeCompare.call(a, b, bs, bs + len, as, as + len) === 0
+  if (len >= 1024) return nativeCompare.call(a, b, bs, bs + len, as, as + len) === 0
   for (let k = 0; k < len; k++) if (a[as + k] !== b[bs + k]) return false
   return true
 }

@@ -2,7 +2,7 @@ import { ownBytes } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { CID } from '../codec/index.js'
 import type { EntryMaker } from '../tree/index.js'
-import type { Priority, TreeEntry, ValueRef } from '../tree/interface.js'
+import type { DiffItem, Priority, TreeEntry, ValueRef } from '../tree/interface.js'
 import type { Engine } from './engine.js'
 import type { Entry } from './interface.js'
 
@@ -44,3 +44,47 @@ export async function linkedEntry(engine: Engine, e: LinkedEntry): Promise<Entry
 
 /** Keys only. */
 export const keyOf: EntryMaker<Uint8Array> = (key) => key
+
+/** A diff item as the public shape. */
+export interface DiffEntry {
+  key: Uint8Array
+  before?: Entry
+  after?: Entry
+}
+
+/**
+ * A diff item whose values are inline, with its key and values copied into one fresh buffer
+ * (one allocation instead of five); the entries share the item's key array. Undefined when a
+ * value is a link (see `linkedDiffItem`).
+ */
+export function ownedDiffItem(d: DiffItem): DiffEntry | undefined {
+  const b = d.before?.value
+  const a = d.after?.value
+  if ((b !== undefined && !('inline' in b)) || (a !== undefined && !('inline' in a))) return undefined
+  const bv = b?.inline
+  const av = a?.inline
+  const k = d.key
+  const copy = new Uint8Array(k.length + (bv?.length ?? 0) + (av?.length ?? 0))
+  copy.set(k, 0)
+  const key = copy.subarray(0, k.length)
+  const item: DiffEntry = { key }
+  let at = k.length
+  if (bv !== undefined) {
+    copy.set(bv, at)
+    item.before = { key, value: copy.subarray(at, at + bv.length), priority: d.before!.priority }
+    at += bv.length
+  }
+  if (av !== undefined) {
+    copy.set(av, at)
+    item.after = { key, value: copy.subarray(at, at + av.length), priority: d.after!.priority }
+  }
+  return item
+}
+
+/** A diff item with a linked value: each value read (or undefined when lazy and not here). */
+export async function linkedDiffItem(engine: Engine, d: DiffItem): Promise<DiffEntry> {
+  const item: DiffEntry = { key: ownBytes(d.key) }
+  if (d.before) item.before = await toEntry(engine, d.before)
+  if (d.after) item.after = await toEntry(engine, d.after)
+  return item
+}

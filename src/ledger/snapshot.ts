@@ -5,7 +5,7 @@ import type { EntryMaker } from '../tree/index.js'
 import type { RangeOptions, TreeEntry } from '../tree/interface.js'
 import type { Engine } from './engine.js'
 import { BatchIterator } from './batch-iterator.js'
-import { keyOf, linkedEntry, makeEntry, toEntry, type LinkedEntry } from './entry-values.js'
+import { keyOf, linkedDiffItem, linkedEntry, makeEntry, ownedDiffItem, type LinkedEntry } from './entry-values.js'
 import type { Bytes, Entry, KeyLike } from './interface.js'
 import { decodeToken, encodeToken } from './paging-token.js'
 import { optionalBoolean, optionalCount, optionsObject, optionalKey, toInteger, toKey } from './validate.js'
@@ -152,10 +152,7 @@ export class Snapshot {
     if (hi !== undefined) range.end = hi
     for await (const d of this.#engine.tree.diff(this.root, other.root, range)) {
       if (!startsWith(d.key, this.#prefix) || !startsWith(d.key, other.prefix)) continue
-      const item: { key: Bytes; before?: Entry; after?: Entry } = { key: ownBytes(d.key) }
-      if (d.before) item.before = await toEntry(this.#engine, d.before)
-      if (d.after) item.after = await toEntry(this.#engine, d.after)
-      yield item
+      yield ownedDiffItem(d) ?? (await linkedDiffItem(this.#engine, d))
     }
   }
 

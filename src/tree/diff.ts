@@ -1,4 +1,5 @@
-import { compareBytes, equalRanges, type CID } from '../codec/index.js'
+import { compareBytes, type CID } from '../codec/index.js'
+import { diffLeaves } from './diff-leaves.js'
 import type { DiffItem } from './interface.js'
 import { checkPlace } from './node-check.js'
 import type { Node } from './node.js'
@@ -114,12 +115,23 @@ class Cursor {
     else this.#stack[this.#stack.length - 1]!.pos++
   }
 
-  /** The node of the current subtree item, checked against its place. */
-  async load(): Promise<Node> {
+  /** The node of the current subtree item, checked against its place: a Node when in memory. */
+  load(): Node | Promise<Node> {
     const cid = this.cid as CID
-    const node = this.#store.cached(cid) ?? (await this.#store.load(cid))
-    if (this.#parentLevel >= 0) checkPlace(node, this.#parentLevel, this.#loN, this.#loI, this.#hiN, this.#hiI)
+    const node = this.#store.cached(cid)
+    if (node === undefined) return this.#loadStored(cid)
+    this.#check(node)
     return node
+  }
+
+  async #loadStored(cid: CID): Promise<Node> {
+    const node = await this.#store.load(cid)
+    this.#check(node)
+    return node
+  }
+
+  #check(node: Node): void {
+    if (this.#parentLevel >= 0) checkPlace(node, this.#parentLevel, this.#loN, this.#loI, this.#hiN, this.#hiI)
   }
 
   /** The current subtree items of both cursors span the same key interval. */
@@ -140,54 +152,6 @@ function sameBound(a: Node | null, ai: number, b: Node | null, bi: number): bool
   return a.compareKeys(ai, b, bi) === 0
 }
 
-/**
- * The differing entries of two leaves over the same key interval, merged in one tight loop
- * (most leaf pairs of a small change: no cursor steps per entry). Keys outside [start, end) are
- * left out.
- */
-function diffLeaves(a: Node, b: Node, start: Bound, end: Bound): DiffItem[] {
-  const out: DiffItem[] = []
-  const push = (item: DiffItem): void => {
-    if ((start === undefined || compareBytes(item.key, start) >= 0) && (end === undefined || compareBytes(item.key, end) < 0)) {
-      out.push(item)
-    }
-  }
-  const an = a.n
-  const bn = b.n
-  const ka = a.kItem(0)
-  const kLen = a.kItem(an) - ka
-  if (an === bn && kLen === b.kItem(bn) - b.kItem(0) && equalRanges(a.bytes, ka, b.bytes, b.kItem(0), kLen)) {
-    // Same keys (an update of values only): compare values alone.
-    for (let i = 0; i < an; i++) {
-      if (!a.sameValue(i, b, i)) {
-        const before = a.entryAt(i)
-        push({ key: before.key, before, after: b.entryAt(i) })
-      }
-    }
-    return out
-  }
-  let i = 0
-  let j = 0
-  while (i < an || j < bn) {
-    const c = i === an ? 1 : j === bn ? -1 : a.compareKeys(i, b, j)
-    if (c < 0) {
-      const before = a.entryAt(i++)
-      push({ key: before.key, before })
-    } else if (c > 0) {
-      const after = b.entryAt(j++)
-      push({ key: after.key, after })
-    } else {
-      if (!a.sameValue(i, b, j)) {
-        const before = a.entryAt(i)
-        push({ key: before.key, before, after: b.entryAt(j) })
-      }
-      i++
-      j++
-    }
-  }
-  return out
-}
-
 /** Keys whose entries differ between `a` (before) and `b` (after), ascending, within [start, end). */
 export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound, end?: Bound): AsyncGenerator<DiffItem> {
   if (start !== undefined && end !== undefined && compareBytes(start, end) >= 0) return
@@ -202,8 +166,10 @@ export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound
         B.advance()
         continue
       }
-      const na = await A.load()
-      const nb = await B.load()
+      const la = A.load()
+      const na = la instanceof Promise ? await la : la
+      const lb = B.load()
+      const nb = lb instanceof Promise ? await lb : lb
       if (na.children === null && nb.children === null && A.sameBounds(B)) {
         A.advance()
         B.advance()
@@ -215,11 +181,13 @@ export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound
       continue
     }
     if (ka === TREE) {
-      A.open(await A.load())
+      const la = A.load()
+      A.open(la instanceof Promise ? await la : la)
       continue
     }
     if (kb === TREE) {
-      B.open(await B.load())
+      const lb = B.load()
+      B.open(lb instanceof Promise ? await lb : lb)
       continue
     }
     if (ka === NONE) {

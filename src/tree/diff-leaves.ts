@@ -1,0 +1,62 @@
+import { compareBytes, equalRanges } from '../codec/index.js'
+import type { DiffItem } from './interface.js'
+import type { Node } from './node.js'
+
+type Bound = Uint8Array | undefined
+
+/** Nodes a and b hold exactly the same keys (compared as one byte range). */
+export function sameKeys(a: Node, b: Node): boolean {
+  const n = a.n
+  if (n !== b.n) return false
+  const ka = a.kItem(0)
+  const kb = b.kItem(0)
+  const len = a.kItem(n) - ka
+  return len === b.kItem(n) - kb && equalRanges(a.bytes, ka, b.bytes, kb, len)
+}
+
+/**
+ * The differing entries of two leaves over the same key interval, merged in one tight loop
+ * (most leaf pairs of a small change: no cursor steps per entry). Keys outside [start, end) are
+ * left out.
+ */
+export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound): DiffItem[] {
+  const out: DiffItem[] = []
+  const push = (item: DiffItem): void => {
+    if ((start === undefined || compareBytes(item.key, start) >= 0) && (end === undefined || compareBytes(item.key, end) < 0)) {
+      out.push(item)
+    }
+  }
+  const an = a.n
+  const bn = b.n
+  if (sameKeys(a, b)) {
+    // Same keys (an update of values only): compare values alone.
+    for (let i = 0; i < an; i++) {
+      if (!a.sameValue(i, b, i)) {
+        const before = a.entryAt(i)
+        push({ key: before.key, before, after: b.entryAt(i) })
+      }
+    }
+    return out
+  }
+  let i = 0
+  let j = 0
+  while (i < an || j < bn) {
+    const c = i === an ? 1 : j === bn ? -1 : a.compareKeys(i, b, j)
+    if (c < 0) {
+      const before = a.entryAt(i++)
+      push({ key: before.key, before })
+    } else if (c > 0) {
+      const after = b.entryAt(j++)
+      push({ key: after.key, after })
+    } else {
+      if (!a.sameValue(i, b, j)) {
+        const before = a.entryAt(i)
+        push({ key: before.key, before, after: b.entryAt(j) })
+      }
+      i++
+      j++
+    }
+  }
+  return out
+}
+
