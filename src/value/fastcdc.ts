@@ -8,23 +8,23 @@ import { GEAR_TABLE } from './gear-table.js'
  * - Hash: `h = (h << 1) + GEAR[byte]` in 32-bit arithmetic, reset to 0 at each chunk start.
  *   Bit k of `h` depends on the last k + 1 bytes only, so the top bits form a 32-byte window.
  * - The first `MIN_CHUNK` bytes of a chunk are not hashed (cut-point skipping).
- * - Bytes `MIN_CHUNK..AVG_CHUNK-1` of a chunk cut when `h & MASK_S === 0` (16 top bits: harder),
- *   bytes `AVG_CHUNK..MAX_CHUNK-1` when `h & MASK_L === 0` (12 top bits: easier), and a chunk
+ * - Bytes `MIN_CHUNK..AVG_CHUNK-1` of a chunk cut when `h & MASK_S === 0` (17 top bits: harder),
+ *   bytes `AVG_CHUNK..MAX_CHUNK-1` when `h & MASK_L === 0` (13 top bits: easier), and a chunk
  *   never exceeds `MAX_CHUNK`. This narrows the size distribution around the average.
  * - A cut "at byte i" ends the chunk after byte i.
  */
 
 /** Smallest chunk, in bytes (except a value's last chunk). */
-export const MIN_CHUNK = 4 * 1024
+export const MIN_CHUNK = 16 * 1024
 /** Normalization point (where the mask gets easier); the mean chunk is close to it. */
-export const AVG_CHUNK = 16 * 1024
+export const AVG_CHUNK = 32 * 1024
 /** Largest chunk, in bytes. */
 export const MAX_CHUNK = 64 * 1024
 
-/** 16 top bits: cut probability 2^-16 per byte before the normal point. */
-const MASK_S = 0xffff0000 | 0
-/** 12 top bits: cut probability 2^-12 per byte after the normal point. */
-const MASK_L = 0xfff00000 | 0
+/** 17 top bits: cut probability 2^-17 per byte before the normal point. */
+const MASK_S = 0xffff8000 | 0
+/** 13 top bits: cut probability 2^-13 per byte after the normal point. */
+const MASK_L = 0xfff80000 | 0
 
 // The same words as signed 32-bit integers: keeps the hot loop in small-integer arithmetic.
 const GEAR = new Int32Array(GEAR_TABLE.buffer, GEAR_TABLE.byteOffset, 256)

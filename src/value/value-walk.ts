@@ -5,8 +5,13 @@ import { MAX_DEPTH, decodeIndex } from './index-block.js'
 
 /** Most blocks per store (or fetch) request while walking a value. */
 const LOAD_BATCH = 256
-/** Chunks per request are also capped by bytes, which bounds a streaming reader's memory. */
+/**
+ * Chunks per request are also capped by bytes, which bounds a streaming reader's memory. Local
+ * reads use smaller requests, so the LOAD_WINDOW requests in flight run on several threads; a
+ * fetch keeps a whole 4 MiB in one request (one bad block from a peer → nothing of it stored).
+ */
 const LOAD_BATCH_BYTES = 4 * 1024 * 1024
+const LOCAL_BATCH_BYTES = 1024 * 1024
 
 interface Part {
   readonly cid: CID
@@ -40,13 +45,14 @@ export async function* walkRange(
 ): AsyncGenerator<Uint8Array> {
   const leaves = leafParts(loader, [{ cid: root, size, from, to }], 0, fetch)
   const window: { parts: Part[]; blocks: Promise<Uint8Array[]> }[] = []
+  const batchBytes = fetch ? LOAD_BATCH_BYTES : LOCAL_BATCH_BYTES
   let pending: Part | undefined
   let exhausted = false
   const fill = async (): Promise<void> => {
     while (!exhausted && window.length < LOAD_WINDOW) {
       const parts: Part[] = []
       let bytes = 0
-      while (parts.length < LOAD_BATCH && bytes < LOAD_BATCH_BYTES) {
+      while (parts.length < LOAD_BATCH && bytes < batchBytes) {
         let part = pending
         pending = undefined
         if (part === undefined) {
@@ -57,7 +63,7 @@ export async function* walkRange(
           }
           part = next.value
         }
-        if (parts.length > 0 && bytes + part.size > LOAD_BATCH_BYTES) {
+        if (parts.length > 0 && bytes + part.size > batchBytes) {
           pending = part
           break
         }

@@ -109,18 +109,4 @@ describe('value round trip', () => {
       expect((await values.encodeStream(bytes)).link.toString()).toBe(v.link)
     }
   })
-
-  it('encodes 4 MiB in well under 30 ms', async () => {
-    const { values } = await harness()
-    const bytes = seededBytes(4 * MiB, 8)
-    values.encode(bytes, 'eager') // warm up
-    let best = Infinity
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now()
-      values.encode(seededBytes(4 * MiB, 100 + i), 'eager')
-      best = Math.min(best, performance.now() - t - 0)
-    }
-    // Includes generating the input (AES, ~2 ms); the bound is loose for noisy CI machines.
-    expect(best).toBeLessThan(60)
-  })
 })
