@@ -3,12 +3,12 @@ import type { Commit } from '../commit/index.js'
 import {
   automatic,
   buildMergeCommit,
-  lastOneWins,
   makeMergeCommit,
   MergeSession,
   planMerge,
   type MergeContext as SessionContext,
 } from '../merge/index.js'
+import type { BothChanged } from '../tree/index.js'
 import type { TreeChange } from '../tree/interface.js'
 import type { Engine, PolicyChoice } from './engine.js'
 import { localValue } from './entry-values.js'
@@ -61,11 +61,20 @@ export async function attemptMerge(
     const { commit, block } = makeMergeCommit(left, right, plan.content.root)
     return { kind: 'commit', left, right, commit, blocks: [block] }
   }
+  if (choice.policy === 'last-one-wins') {
+    // Structural three-way merge: only nodes where both sides changed are rewritten.
+    const merged = await engine.tree.merge(plan.base.root, left.root, right.root, keepLeft)
+    const { commit, block } = makeMergeCommit(left, right, merged.root)
+    return { kind: 'commit', left, right, commit, blocks: [...merged.blocks, block] }
+  }
   const decision = await decide(engine, pageId, plan.left, plan.right, plan.base, choice, interrupted)
   if (decision === 'stuck' || decision === 'interrupted') return { kind: decision }
   const built = await buildMergeCommit(engine.tree, left, right, decision.changes)
   return { kind: 'commit', left, right, commit: built.commit, blocks: [...decision.blocks, ...built.blocks] }
 }
+
+/** Last-one-wins for a key changed on both sides: the left (newer) side, deletions included. */
+const keepLeft: BothChanged = (_base, left) => left
 
 async function decide(
   engine: Engine,
@@ -77,9 +86,6 @@ async function decide(
   interrupted: Promise<void>,
 ): Promise<Decision> {
   const tree = engine.tree
-  if (choice.policy === 'last-one-wins') {
-    return { changes: (await lastOneWins(tree, base.root, left.root, right.root)).changes, blocks: [] }
-  }
   let initial: TreeChange[] | undefined
   if (choice.policy === 'automatic-with-fallback') {
     const auto = await automatic(tree, base.root, left.root, right.root)

@@ -16,6 +16,16 @@ export interface MergeTree {
   diff(a: CID, b: CID): AsyncIterable<DiffItem>
   /** Releases blocks `apply` returned once they are stored (or abandoned). */
   markStored?(blocks: Iterable<Block>): void
+  /**
+   * Structural three-way merge (Tree.merge): keys changed on one side take it, keys changed on
+   * both take `bothChanged`'s result. Optional: without it merges diff and apply.
+   */
+  merge?(
+    base: CID,
+    left: CID,
+    right: CID,
+    bothChanged: (base: TreeEntry | undefined, left: TreeEntry | undefined, right: TreeEntry | undefined) => TreeEntry | undefined,
+  ): Promise<ApplyResult>
 }
 
 /** What merging reads and writes through. */

@@ -3,7 +3,7 @@ import { EMPTY_COMMIT, type Commit } from '../commit/index.js'
 import { findCommonAncestors } from './common-ancestors.js'
 import type { ConflictRecord, MergeEnv } from './interface.js'
 import { lastOneWins } from './last-one-wins.js'
-import { buildMergeCommit, orderHeads } from './merge-commit.js'
+import { buildMergeCommit, makeMergeCommit, orderHeads } from './merge-commit.js'
 
 /** A last-one-wins merge commit, built but not stored. */
 export interface BuiltMerge {
@@ -37,16 +37,27 @@ export async function foldAncestors(env: MergeEnv, ancestors: readonly Commit[])
 }
 
 async function virtualMerge(env: MergeEnv, a: Commit, b: Commit): Promise<Commit> {
-  const built = await buildLastOneWinsMerge(env, a, b)
+  const built = await lastOneWinsCommit(env, a, b)
   if ((await env.commits.tryGet(built.commit.cid)) === undefined) await env.writeBlocks(built.blocks)
   env.tree.markStored?.(built.blocks)
   env.commits.remember(built.commit)
   return built.commit
 }
 
+/** The last-one-wins merge commit of `a` and `b`, by the tree's structural merge when it has one. */
+async function lastOneWinsCommit(env: MergeEnv, a: Commit, b: Commit): Promise<{ commit: Commit; blocks: Block[] }> {
+  const tree = env.tree
+  if (tree.merge === undefined) return buildLastOneWinsMerge(env, a, b)
+  const { left, right } = orderHeads(a, b)
+  const base = await findMergeBase(env, left, right)
+  const merged = await tree.merge(base.root, left.root, right.root, (_base, l) => l)
+  const { commit, block } = makeMergeCommit(left, right, merged.root)
+  return { commit, blocks: [...merged.blocks, block] }
+}
+
 /**
  * The last-one-wins merge commit of two commits (any order; the newer is left), from their
- * merge base. Nothing is stored: the caller writes `blocks` (with the head move, for a head).
+ * merge base, with the conflicts it settled. Nothing is stored: the caller writes `blocks` (with the head move, for a head).
  */
 export async function buildLastOneWinsMerge(env: MergeEnv, a: Commit, b: Commit): Promise<BuiltMerge> {
   const { left, right } = orderHeads(a, b)

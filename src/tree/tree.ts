@@ -2,6 +2,7 @@ import type { Block, CID } from '../codec/index.js'
 import type { BlockReader } from '../store/index.js'
 import { applyChanges } from './apply.js'
 import { diffTrees } from './diff.js'
+import { mergeTrees, type BothChanged } from './merge3.js'
 import type { ApplyOptions, ApplyResult, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
 import { decodeNode, nodeLinks } from './node-decode.js'
 import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
@@ -88,6 +89,15 @@ export class Tree {
    */
   diff(a: CID, b: CID, range?: { start?: Uint8Array | undefined; end?: Uint8Array | undefined }): AsyncGenerator<DiffItem> {
     return diffTrees(this.#nodes, a, b, range?.start, range?.end)
+  }
+
+  /**
+   * Three-way merge: the tree of `left` and `right` joined from `base`. A key changed on one
+   * side takes that side's entry; a key changed on both takes `bothChanged`'s result. Returns
+   * the root and the new blocks (as `apply`). Only nodes where both sides changed are rewritten.
+   */
+  merge(base: CID, left: CID, right: CID, bothChanged: BothChanged): Promise<ApplyResult> {
+    return mergeTrees(this.#nodes, base, left, right, bothChanged)
   }
 
   /** The CIDs a node block references: child nodes, and value blocks with their laziness. */
