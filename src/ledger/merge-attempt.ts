@@ -6,6 +6,7 @@ import {
   makeMergeCommit,
   MergeSession,
   planMerge,
+  ThreeWayCache,
   type MergeContext as SessionContext,
 } from '../merge/index.js'
 import type { BothChanged } from '../tree/index.js'
@@ -87,8 +88,10 @@ async function decide(
 ): Promise<Decision> {
   const tree = engine.tree
   let initial: TreeChange[] | undefined
+  let threeWay: ThreeWayCache | undefined
   if (choice.policy === 'automatic-with-fallback') {
-    const auto = await automatic(tree, base.root, left.root, right.root)
+    threeWay = new ThreeWayCache(tree, { base: base.root, left: left.root, right: right.root })
+    const auto = await automatic(tree, base.root, left.root, right.root, threeWay)
     if (!auto.conflicting) return { changes: auto.changes, blocks: [] }
     initial = auto.changes
   }
@@ -105,6 +108,7 @@ async function decide(
     encodeValue: (bytes, priority) => engine.values.encode(bytes, priority),
     resolveReference: (ref, priority) => referenceValue(engine, ref, priority),
     initial,
+    threeWay,
   })
   const { context, failure } = guarded(session)
   const outcome = await Promise.race([

@@ -22,7 +22,7 @@ export type {
 export { findCommonAncestors, relation, type CommonAncestors } from './common-ancestors.js'
 export { findMergeBase, foldAncestors, buildLastOneWinsMerge, type BuiltMerge } from './merge-base.js'
 export { planMerge } from './plan-merge.js'
-export { threeWayDiff, conflicting, sameEntry, sameValueRef } from './three-way-diff.js'
+export { threeWayDiff, conflicting, sameEntry, sameValueRef, ThreeWayCache, THREE_WAY_CACHE_MAX } from './three-way-diff.js'
 export { lastOneWins } from './last-one-wins.js'
 export { automatic } from './automatic.js'
 export { conflictRecord } from './conflict-record.js'

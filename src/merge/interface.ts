@@ -2,6 +2,7 @@ import type { Block, CID } from '../codec/index.js'
 import type { Commit, CommitReader } from '../commit/index.js'
 import type { ApplyResult, DiffItem, Priority, TreeChange, TreeEntry, ValueRef } from '../tree/interface.js'
 import type { Reference } from '../value/interface.js'
+import type { ThreeWayCache } from './three-way-diff.js'
 
 /** The merge policies of API.md. */
 export type MergePolicy = 'last-one-wins' | 'automatic-with-fallback' | 'custom'
@@ -162,6 +163,8 @@ export interface MergeSessionOptions<S> {
    * 'automatic-with-fallback'; omitted ('custom') the result starts as left.
    */
   readonly initial?: readonly TreeChange[] | undefined
+  /** The three-way diff of `roots`, when the caller has one (shared with `automatic`). */
+  readonly threeWay?: ThreeWayCache | undefined
 }
 
 /** The session's result: changes to apply to the left root, the new value blocks they need. */

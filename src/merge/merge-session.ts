@@ -13,7 +13,7 @@ import type {
   ThreeWayEntry,
   Value,
 } from './interface.js'
-import { conflicting, sameEntry, threeWayDiff } from './three-way-diff.js'
+import { conflicting, sameEntry, ThreeWayCache } from './three-way-diff.js'
 
 /** The decided state of one key (entry undefined: deleted) and the value blocks it needs. */
 interface Decision {
@@ -41,6 +41,7 @@ export class MergeSession<S> implements MergeContext<S> {
   readonly right: S
   readonly base: S
   readonly #options: MergeSessionOptions<S>
+  readonly #diff: ThreeWayCache
   /** Decided keys by hex; a key absent here keeps left's state. */
   readonly #decisions = new Map<string, Decision>()
   #tail: Promise<unknown> = Promise.resolve()
@@ -48,6 +49,7 @@ export class MergeSession<S> implements MergeContext<S> {
 
   constructor(options: MergeSessionOptions<S>) {
     this.#options = options
+    this.#diff = options.threeWay ?? new ThreeWayCache(options.tree, options.roots)
     this.pageId = ownBytes(options.pageId)
     this.left = options.left
     this.right = options.right
@@ -143,8 +145,7 @@ export class MergeSession<S> implements MergeContext<S> {
   }
 
   #threeWay(): AsyncGenerator<ThreeWayEntry> {
-    const { roots, tree } = this.#options
-    return threeWayDiff(tree, roots.base, roots.left, roots.right)
+    return this.#diff.entries()
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {

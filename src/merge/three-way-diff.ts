@@ -61,3 +61,41 @@ async function next(it: AsyncIterator<DiffItem>): Promise<DiffItem | undefined> 
   const step = await it.next()
   return step.done === true ? undefined : step.value
 }
+
+/** Three-way diffs of at most this many keys are kept in memory for reuse (see `ThreeWayCache`). */
+export const THREE_WAY_CACHE_MAX = 100_000
+
+/**
+ * One merge's three-way diff, computed once and replayed while it is small (a resolver session
+ * reads it for `automatic`, `conflictingDiff`, `mergeNonConflictingEntries` and `finish`: up to
+ * four walks of both tree diffs). Larger diffs are walked again each time: memory stays
+ * proportional to THREE_WAY_CACHE_MAX, never to the page.
+ */
+export class ThreeWayCache {
+  readonly #tree: Pick<MergeTree, 'diff'>
+  readonly #roots: { readonly base: CID; readonly left: CID; readonly right: CID }
+  #entries: ThreeWayEntry[] | undefined
+  /** Known to exceed the bound: never collect again. */
+  #big = false
+
+  constructor(tree: Pick<MergeTree, 'diff'>, roots: { readonly base: CID; readonly left: CID; readonly right: CID }) {
+    this.#tree = tree
+    this.#roots = roots
+  }
+
+  async *entries(): AsyncGenerator<ThreeWayEntry> {
+    if (this.#entries !== undefined) {
+      yield* this.#entries
+      return
+    }
+    const { base, left, right } = this.#roots
+    const collected: ThreeWayEntry[] = []
+    for await (const entry of threeWayDiff(this.#tree, base, left, right)) {
+      if (!this.#big && collected.length < THREE_WAY_CACHE_MAX) collected.push(entry)
+      else this.#big = true
+      yield entry
+    }
+    // Reached only when the walk ran to its end (a consumer that stops early caches nothing).
+    if (!this.#big) this.#entries = collected
+  }
+}
