@@ -74,13 +74,15 @@ export const THREE_WAY_CACHE_MAX = 100_000
 export class ThreeWayCache {
   readonly #tree: Pick<MergeTree, 'diff'>
   readonly #roots: { readonly base: CID; readonly left: CID; readonly right: CID }
+  readonly #max: number
   #entries: ThreeWayEntry[] | undefined
   /** Known to exceed the bound: never collect again. */
   #big = false
 
-  constructor(tree: Pick<MergeTree, 'diff'>, roots: { readonly base: CID; readonly left: CID; readonly right: CID }) {
+  constructor(tree: Pick<MergeTree, 'diff'>, roots: { readonly base: CID; readonly left: CID; readonly right: CID }, max = THREE_WAY_CACHE_MAX) {
     this.#tree = tree
     this.#roots = roots
+    this.#max = max
   }
 
   async *entries(): AsyncGenerator<ThreeWayEntry> {
@@ -91,7 +93,7 @@ export class ThreeWayCache {
     const { base, left, right } = this.#roots
     const collected: ThreeWayEntry[] = []
     for await (const entry of threeWayDiff(this.#tree, base, left, right)) {
-      if (!this.#big && collected.length < THREE_WAY_CACHE_MAX) collected.push(entry)
+      if (!this.#big && collected.length < this.#max) collected.push(entry)
       else this.#big = true
       yield entry
     }

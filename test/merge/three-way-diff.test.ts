@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { rawBlock } from '../../src/codec/index.js'
 import type { TreeEntry } from '../../src/tree/interface.js'
-import { conflicting, sameEntry, threeWayDiff } from '../../src/merge/index.js'
+import { conflicting, sameEntry, threeWayDiff, ThreeWayCache } from '../../src/merge/index.js'
 import { collect, numRuns, str, utf8 } from '../helpers/bytes.js'
 import { applyModel, commit, editsArb, fixture, readValue, type Contents, type Fixture } from './fixtures.js'
 
@@ -56,5 +56,24 @@ describe('three-way diff', () => {
     expect(conflicting({ key, base: inline('a'), left: inline('b'), right: inline('b') })).toBe(false)
     expect(conflicting({ key, base: inline('a'), left: undefined, right: inline('c') })).toBe(true)
     expect(conflicting({ key, base: inline('a'), left: inline('a'), right: inline('c') })).toBe(false)
+  })
+
+  it('ThreeWayCache replays the same diff, within its bound or walking again above it', async () => {
+    await fc.assert(
+      fc.asyncProperty(editsArb, editsArb, editsArb, fc.integer({ min: 0, max: 6 }), async (b, l, r, max) => {
+        const f = await fixture()
+        const base = await commit(f, [], b, 1)
+        const left = await commit(f, [base], l, 2, 'r1')
+        const right = await commit(f, [base], r, 3, 'r2')
+        const roots = { base: base.root, left: left.root, right: right.root }
+        const keysOf = (xs: { key: Uint8Array }[]): (string | undefined)[] => xs.map((x) => str(x.key))
+        const expected = keysOf(await collect(threeWayDiff(f.tree, roots.base, roots.left, roots.right)))
+        const cache = new ThreeWayCache(f.tree, roots, max)
+        // A consumer that stops early, then full walks: every walk sees the whole diff.
+        for await (const _ of cache.entries()) break
+        for (let i = 0; i < 3; i++) expect(keysOf(await collect(cache.entries()))).toEqual(expected)
+      }),
+      { numRuns: numRuns(30) },
+    )
   })
 })
