@@ -1,16 +1,15 @@
-import type { Block } from '../codec/index.js'
+import { compareBytes, toHex, type Block } from '../codec/index.js'
 import type { Commit } from '../commit/index.js'
 import {
-  automatic,
   buildMergeCommit,
   makeMergeCommit,
   MergeSession,
   planMerge,
-  ThreeWayCache,
+  type ThreeWayEntry,
   type MergeContext as SessionContext,
 } from '../merge/index.js'
 import type { BothChanged } from '../tree/index.js'
-import type { TreeChange } from '../tree/interface.js'
+import type { ApplyResult, TreeChange } from '../tree/interface.js'
 import type { Engine, PolicyChoice } from './engine.js'
 import { localValue } from './entry-values.js'
 import type { MergeContext } from './interface.js'
@@ -34,8 +33,14 @@ export type MergeAttempt =
   | { readonly kind: 'stuck' }
   | { readonly kind: 'interrupted' }
 
-/** Changes to apply to the left root and the value blocks they need, or why there are none. */
-type Decision = { readonly changes: TreeChange[]; readonly blocks: Block[] } | 'stuck' | 'interrupted'
+/**
+ * Changes to apply to the left root (or to `from`, the structural merge they start from) and
+ * the value blocks they need, or why there are none.
+ */
+type Decision =
+  | { readonly changes: TreeChange[]; readonly blocks: Block[]; readonly from?: ApplyResult | undefined }
+  | 'stuck'
+  | 'interrupted'
 
 /**
  * Computes the join of heads `a` and `b` of page `pageId` under `choice`, deterministically
@@ -70,8 +75,10 @@ export async function attemptMerge(
   }
   const decision = await decide(engine, pageId, plan.left, plan.right, plan.base, choice, interrupted)
   if (decision === 'stuck' || decision === 'interrupted') return { kind: decision }
-  const built = await buildMergeCommit(engine.tree, left, right, decision.changes)
-  return { kind: 'commit', left, right, commit: built.commit, blocks: [...decision.blocks, ...built.blocks] }
+  const from = decision.from
+  const built = await buildMergeCommit(engine.tree, left, right, decision.changes, from?.root)
+  const blocks = [...decision.blocks, ...(from?.blocks ?? []), ...built.blocks]
+  return { kind: 'commit', left, right, commit: built.commit, blocks }
 }
 
 /** Last-one-wins for a key changed on both sides: the left (newer) side, deletions included. */
@@ -87,13 +94,18 @@ async function decide(
   interrupted: Promise<void>,
 ): Promise<Decision> {
   const tree = engine.tree
-  let initial: TreeChange[] | undefined
-  let threeWay: ThreeWayCache | undefined
+  let from: ApplyResult | undefined
+  let conflicts: ThreeWayEntry[] | undefined
   if (choice.policy === 'automatic-with-fallback') {
-    threeWay = new ThreeWayCache(tree, { base: base.root, left: left.root, right: right.root })
-    const auto = await automatic(tree, base.root, left.root, right.root, threeWay)
-    if (!auto.conflicting) return { changes: auto.changes, blocks: [] }
-    initial = auto.changes
+    // The structural merge finds the conflicting keys as it merges everything else.
+    const found = new Map<string, ThreeWayEntry>()
+    from = await tree.merge(base.root, left.root, right.root, (b, l, r) => {
+      const key = (l ?? r)!.key
+      found.set(toHex(key), { key, base: b, left: l, right: r })
+      return l
+    })
+    if (found.size === 0) return { changes: [], blocks: [], from }
+    conflicts = [...found.values()].sort((x, y) => compareBytes(x.key, y.key))
   }
   const resolver = choice.resolver
   if (resolver === undefined) return 'stuck'
@@ -107,8 +119,7 @@ async function decide(
     readValue: (ref) => localValue(engine, ref),
     encodeValue: (bytes, priority) => engine.values.encode(bytes, priority),
     resolveReference: (ref, priority) => referenceValue(engine, ref, priority),
-    initial,
-    threeWay,
+    conflicts,
   })
   const { context, failure } = guarded(session)
   const outcome = await Promise.race([
@@ -126,7 +137,7 @@ async function decide(
   }
   const result = await session.finish()
   if (failure.error !== undefined) throw failure.error
-  return { changes: result.changes, blocks: result.blocks }
+  return { changes: result.changes, blocks: result.blocks, from }
 }
 
 /**

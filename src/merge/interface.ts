@@ -165,6 +165,12 @@ export interface MergeSessionOptions<S> {
   readonly initial?: readonly TreeChange[] | undefined
   /** The three-way diff of `roots`, when the caller has one (shared with `automatic`). */
   readonly threeWay?: ThreeWayCache | undefined
+  /**
+   * The conflicting keys (changed on both sides to different results), sorted, when the caller
+   * found them already (Tree.merge reports them): `conflictingDiff` and `finish` use this list
+   * instead of walking the three-way diff.
+   */
+  readonly conflicts?: readonly ThreeWayEntry[] | undefined
 }
 
 /** The session's result: changes to apply to the left root, the new value blocks they need. */

@@ -28,16 +28,18 @@ export function makeMergeCommit(left: Commit, right: Commit, root: CID): { commi
 }
 
 /**
- * Applies a policy's changes to the left root and encodes the merge commit. `blocks` holds the
- * new tree nodes and the commit block, for the caller to store.
+ * Applies a policy's changes to the left root (or to `from`, a tree already merged from it) and
+ * encodes the merge commit. `blocks` holds the new tree nodes and the commit block, for the
+ * caller to store.
  */
 export async function buildMergeCommit(
   tree: Pick<MergeTree, 'apply'>,
   left: Commit,
   right: Commit,
   changes: TreeChange[],
+  from: CID = left.root,
 ): Promise<{ commit: Commit; blocks: Block[] }> {
-  const applied = changes.length === 0 ? { root: left.root, blocks: [] } : await tree.apply(left.root, changes)
+  const applied = changes.length === 0 ? { root: from, blocks: [] } : await tree.apply(from, changes)
   const { commit, block } = makeMergeCommit(left, right, applied.root)
   return { commit, blocks: [...applied.blocks, block] }
 }

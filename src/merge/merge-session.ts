@@ -66,7 +66,7 @@ export class MergeSession<S> implements MergeContext<S> {
   /** Keys changed on both sides to different results, sorted. */
   async *conflictingDiff(): AsyncGenerator<DiffEntry> {
     this.#checkOpen()
-    for await (const entry of this.#threeWay()) if (conflicting(entry)) yield this.#toDiffEntry(entry)
+    for await (const entry of this.#conflicting()) yield this.#toDiffEntry(entry)
   }
 
   /**
@@ -124,8 +124,7 @@ export class MergeSession<S> implements MergeContext<S> {
       const changes: TreeChange[] = decisions.map((d) => ({ key: d.key, entry: d.entry }))
       const blocks = [...new Map(decisions.flatMap((d) => d.blocks.map((b) => [b.cid.toString(), b] as const))).values()]
       const conflicts: ConflictRecord[] = []
-      for await (const entry of this.#threeWay()) {
-        if (!conflicting(entry)) continue
+      for await (const entry of this.#conflicting()) {
         const decided = this.#decisions.get(toHex(entry.key))
         conflicts.push(conflictRecord(entry, decided === undefined ? entry.left : decided.entry))
       }
@@ -146,6 +145,12 @@ export class MergeSession<S> implements MergeContext<S> {
 
   #threeWay(): AsyncGenerator<ThreeWayEntry> {
     return this.#diff.entries()
+  }
+
+  async *#conflicting(): AsyncGenerator<ThreeWayEntry> {
+    const known = this.#options.conflicts
+    if (known !== undefined) yield* known
+    else for await (const entry of this.#threeWay()) if (conflicting(entry)) yield entry
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
