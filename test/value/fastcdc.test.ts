@@ -89,7 +89,7 @@ describe('FastCDC', () => {
       best = Math.min(best, performance.now() - t)
     }
     const mbPerS = 16 / (best / 1000)
-    // Target is >= 300 MB/s (bench/values-layer.ts measures it); the bound here is loose for CI noise.
+    // Target is >= 300 MB/s (bench/values.ts measures it); the bound here is loose for CI noise.
     expect(mbPerS).toBeGreaterThan(100)
   })
 })

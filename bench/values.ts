@@ -1,5 +1,5 @@
 /**
- * Value layer benchmark: `npx tsx bench/values-layer.ts [--size-mib=256] [--stream-mib=1024]`.
+ * Value layer benchmark: `npx tsx bench/values.ts [--size-mib=256] [--stream-mib=1024]`.
  *
  * Prints ONE JSON object on stdout (progress on stderr):
  * - chunking: FastCDC boundaries over seeded random data, MB/s (best of 3);
@@ -306,7 +306,7 @@ async function main(): Promise<void> {
     log(`streaming ${streamMiB} MiB in a child process…`)
     const stream = await runChild(streamMiB)
     const result = {
-      bench: 'values-layer',
+      bench: 'values',
       node: process.version,
       chunking: chunk,
       store: { dataMiB: sizeMiB, valueMiB: 4, valueStore, rawLevel, rawCidKeys },
