@@ -60,7 +60,7 @@ async function bulkLoad(page: Page): Promise<void> {
  * Two connections each change CHANGED keys in one transaction from the same base: disjoint key
  * sets except `overlap` keys that both change to different values.
  */
-async function fork(ledger: Ledger, overlap: number, seed: number): Promise<Page> {
+async function fork(ledger: Ledger, overlap: number, seed: number): Promise<{ a: Page; b: Page }> {
   const rnd = prng(seed)
   const picked = new Set<number>()
   while (picked.size < 2 * CHANGED - overlap) picked.add(Math.floor(rnd() * N))
@@ -76,7 +76,7 @@ async function fork(ledger: Ledger, overlap: number, seed: number): Promise<Page
   for (const i of sideB) void b.put(keys[i]!, fresh(i, 2 * seed + 1))
   await a.commit()
   await b.commit()
-  return a
+  return { a, b }
 }
 
 async function headCount(ledger: Ledger): Promise<number> {
@@ -97,22 +97,27 @@ async function repeatedMerges(
 ): Promise<{ ms: number[]; cpu: number[]; page: Page }> {
   const ms: number[] = []
   const cpu: number[] = []
-  let page!: Page
+  let page: Page | undefined
   for (let rep = 0; rep < REPS; rep++) {
     await ledger.setMergePolicy(PAGE, 'custom')
-    page = await fork(ledger, overlap, 100 + rep)
+    // The previous repetition's connections are closed: each rep measures one merge of two heads,
+    // not the catch-up of every connection opened so far.
+    await page?.close()
+    const forked = await fork(ledger, overlap, 100 + rep)
+    page = forked.a
     if ((await headCount(ledger)) !== 2) throw new Error('expected two heads')
     gc()
     const before = process.cpuUsage()
     ms.push((await time(async () => {
       await set()
-      await page.waitForConflictResolution()
+      await forked.a.waitForConflictResolution()
     })).ms)
     const used = process.cpuUsage(before)
     cpu.push((used.user + used.system) / 1000)
+    await forked.b.close()
   }
   log(`  reps: ${ms.map((x) => x.toFixed(0)).join(' ')} ms, cpu ${cpu.map((x) => x.toFixed(0)).join(' ')} ms`)
-  return { ms, cpu, page }
+  return { ms, cpu, page: page! }
 }
 
 /** Where a last-one-wins merge spends its time, by phase (nothing stored but the write). */

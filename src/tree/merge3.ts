@@ -49,11 +49,18 @@ class Merger {
     readonly blocks: Block[],
   ) {}
 
-  async ref(b: CID | null, l: CID | null, r: CID | null): Promise<Ref | null> {
+  /** The merged subtree of one place; synchronous when one side left it unchanged (most places). */
+  ref(b: CID | null, l: CID | null, r: CID | null): Ref | null | Promise<Ref | null> {
     if (same(l, b)) return r
     if (same(r, b) || same(l, r)) return l
     if (b === null || l === null || r === null) return this.byDiff(b, l, r)
-    const [nb, nl, nr] = await Promise.all([this.#load(b), this.#load(l), this.#load(r)])
+    return this.#changedOnBoth(b, l, r)
+  }
+
+  async #changedOnBoth(b: CID, l: CID, r: CID): Promise<Ref | null> {
+    const nb = this.store.cached(b) ?? (await this.store.load(b))
+    const nl = this.store.cached(l) ?? (await this.store.load(l))
+    const nr = this.store.cached(r) ?? (await this.store.load(r))
     if (nb.level !== nl.level || nb.level !== nr.level || !sameKeys(nb, nl) || !sameKeys(nb, nr)) return this.byDiff(b, l, r)
     return this.node(nb, nl, nr)
   }
@@ -77,7 +84,8 @@ class Merger {
     const children: (Ref | null)[] = new Array<Ref | null>(n + 1)
     let leaf = true
     for (let i = 0; i <= n; i++) {
-      const c = await this.ref(nb.child(i), nl.child(i), nr.child(i))
+      const merged = this.ref(nb.child(i), nl.child(i), nr.child(i))
+      const c = merged instanceof Promise ? await merged : merged
       children[i] = c
       if (c !== null) leaf = false
     }
@@ -136,9 +144,6 @@ class Merger {
     return applied.root.equals(empty) ? null : applied.root
   }
 
-  #load(cid: CID): Node | Promise<Node> {
-    return this.store.cached(cid) ?? this.store.load(cid)
-  }
 }
 
 async function step(it: AsyncGenerator<DiffItem>): Promise<DiffItem | undefined> {
