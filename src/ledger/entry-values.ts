@@ -46,7 +46,7 @@ export async function linkedEntry(engine: Engine, e: LinkedEntry): Promise<Entry
 export const keyOf: EntryMaker<Uint8Array> = (key) => key
 
 /** A diff item as the public shape. */
-export interface DiffEntry {
+export interface SnapshotDiffItem {
   key: Uint8Array
   before?: Entry
   after?: Entry
@@ -57,7 +57,7 @@ export interface DiffEntry {
  * (one allocation instead of five); the entries share the item's key array. Undefined when a
  * value is a link (see `linkedDiffItem`).
  */
-export function ownedDiffItem(d: DiffItem): DiffEntry | undefined {
+export function ownedDiffItem(d: DiffItem): SnapshotDiffItem | undefined {
   const b = d.before?.value
   const a = d.after?.value
   if ((b !== undefined && !('inline' in b)) || (a !== undefined && !('inline' in a))) return undefined
@@ -67,7 +67,7 @@ export function ownedDiffItem(d: DiffItem): DiffEntry | undefined {
   const copy = new Uint8Array(k.length + (bv?.length ?? 0) + (av?.length ?? 0))
   copy.set(k, 0)
   const key = copy.subarray(0, k.length)
-  const item: DiffEntry = { key }
+  const item: SnapshotDiffItem = { key }
   let at = k.length
   if (bv !== undefined) {
     copy.set(bv, at)
@@ -82,8 +82,8 @@ export function ownedDiffItem(d: DiffItem): DiffEntry | undefined {
 }
 
 /** A diff item with a linked value: each value read (or undefined when lazy and not here). */
-export async function linkedDiffItem(engine: Engine, d: DiffItem): Promise<DiffEntry> {
-  const item: DiffEntry = { key: ownBytes(d.key) }
+export async function linkedDiffItem(engine: Engine, d: DiffItem): Promise<SnapshotDiffItem> {
+  const item: SnapshotDiffItem = { key: ownBytes(d.key) }
   if (d.before) item.before = await toEntry(engine, d.before)
   if (d.after) item.after = await toEntry(engine, d.after)
   return item
