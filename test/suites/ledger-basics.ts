@@ -157,6 +157,27 @@ export function ledgerBasicsSuite(name: string, open: LedgerFactory): void {
       expect(await collect(s2.diff(s2))).toEqual([])
     })
 
+    it('diffs linked values and priorities, and hands out arrays it does not reuse', async () => {
+      const page = await (await open()).page('p')
+      const big = new Uint8Array(5000).fill(7)
+      await page.put('big', big)
+      await page.put('small', 'x')
+      const s1 = await page.snapshot()
+      await page.put('big', big.map((b) => b + 1))
+      await page.put('small', 'x', { priority: 'lazy' })
+      const s2 = await page.snapshot()
+      const d = await collect(s1.diff(s2))
+      expect(d.map((x) => [str(x.key), x.before?.value?.length, x.after?.value?.[0], x.before?.priority, x.after?.priority])).toEqual([
+        ['big', 5000, 8, 'eager', 'eager'],
+        ['small', 1, 0x78, 'eager', 'lazy'], // a lazy value written here is local
+      ])
+      d[0]!.key.fill(0)
+      d[0]!.after!.value!.fill(0)
+      const again = await collect(s1.diff(s2))
+      expect(str(again[0]!.key)).toBe('big')
+      expect(again[0]!.after!.value![0]).toBe(8)
+    })
+
     it('reads an earlier commit with at, and refuses a commit outside the history', async () => {
       const ledger = await open()
       const page = await ledger.page('p')
