@@ -3,7 +3,8 @@ import { applyChanges } from './apply.js'
 import { finalizeDrafts } from './apply-finalize.js'
 import { diffTrees } from './diff.js'
 import { sameKeys } from './diff-leaves.js'
-import { Draft, Run, type Ref, type Seg } from './draft.js'
+import { pushEntries } from './any-node.js'
+import { Draft, type Ref, type Seg } from './draft.js'
 import { equalEntry } from './entry-equal.js'
 import type { DiffItem, TreeChange, TreeEntry } from './interface.js'
 import { EMPTY_BLOCK, type NodeStore } from './node-store.js'
@@ -100,9 +101,7 @@ class Merger {
       }
       const from = pick[i]!
       if (from !== nl) asLeft = false
-      const last = segs[segs.length - 1]
-      if (last instanceof Run && last.node === from && last.to === i) segs[segs.length - 1] = new Run(from, last.from, i + 1)
-      else segs.push(new Run(from, i, i + 1))
+      pushEntries(segs, from, i, i + 1)
     }
     for (let i = 0; i <= n && asLeft; i++) {
       const c = children[i]!
