@@ -2,7 +2,8 @@ import PQueue from 'p-queue'
 import { toHex, type Block } from '../codec/index.js'
 import { compareCommits, EMPTY_COMMIT, makeCommit, type Commit } from '../commit/index.js'
 import { Tree } from '../tree/index.js'
-import type { ApplyResult, TreeChange } from '../tree/interface.js'
+import type { TreeChange } from '../tree/interface.js'
+import { withEarlyWrites } from './early-writes.js'
 import type { Engine } from './engine.js'
 import { MergeRunner } from './merge-runner.js'
 
@@ -74,26 +75,9 @@ export class PageState {
       const engine = this.engine
       engine.assertOpen()
       const from = cleared ? Tree.emptyRoot : base.root
-      // A large batch writes its lower nodes while the upper ones are encoded, one write after
-      // another (children before parents: a stored node's subtree is always stored); the rest
-      // goes with the commit. Nodes written early but never committed are unreferenced, harmless.
-      let early: Promise<void> = Promise.resolve()
-      let earlyCount = 0
-      const onBlocks = (chunk: Block[]): void => {
-        earlyCount += chunk.length
-        early = early.then(() => engine.store.write({ blocks: chunk }))
-      }
-      let applied: ApplyResult | undefined
-      try {
-        applied = await engine.tree.apply(from, changes, { onBlocks })
-        await early
-      } catch (err) {
-        await early.catch(() => undefined)
-        // Abandoned: the tree need not hold these nodes for the store any longer.
-        if (applied !== undefined) engine.tree.markStored(applied.blocks)
-        throw err
-      }
-      engine.tree.markStored(applied.blocks.slice(0, earlyCount))
+      // A large batch stores its lower nodes while the upper ones are encoded; the rest goes with
+      // the commit.
+      const { result: applied, rest } = await withEarlyWrites(engine, (onBlocks) => engine.tree.apply(from, changes, { onBlocks }))
       if (applied.root.equals(base.root)) return undefined
       const { commit, block } = makeCommit({
         parents: base.generation === 0 ? [] : [base.cid],
@@ -102,7 +86,7 @@ export class PageState {
         generation: base.generation + 1,
         replica: engine.replicaId,
       })
-      await this.addLocked([commit], [...extraBlocks, ...applied.blocks.slice(earlyCount), block])
+      await this.addLocked([commit], [...extraBlocks, ...rest, block])
       return commit
     })
   }
