@@ -1,8 +1,7 @@
 import type { Block, CID } from '../codec/index.js'
 import type { Commit, CommitReader } from '../commit/index.js'
-import type { ApplyResult, DiffItem, Priority, TreeChange, TreeEntry, ValueRef } from '../tree/interface.js'
+import type { ApplyResult, BothChanged, DiffItem, Priority, TreeChange, TreeEntry, ValueRef } from '../tree/interface.js'
 import type { Reference } from '../value/interface.js'
-import type { ThreeWayCache } from './three-way-diff.js'
 
 /** The merge policies of API.md. */
 export type MergePolicy = 'last-one-wins' | 'automatic-with-fallback' | 'custom'
@@ -25,7 +24,7 @@ export interface MergeTree {
     base: CID,
     left: CID,
     right: CID,
-    bothChanged: (base: TreeEntry | undefined, left: TreeEntry | undefined, right: TreeEntry | undefined) => TreeEntry | undefined,
+    bothChanged: BothChanged,
   ): Promise<ApplyResult>
 }
 
@@ -163,8 +162,6 @@ export interface MergeSessionOptions<S> {
    * 'automatic-with-fallback'; omitted ('custom') the result starts as left.
    */
   readonly initial?: readonly TreeChange[] | undefined
-  /** The three-way diff of `roots`, when the caller has one (shared with `automatic`). */
-  readonly threeWay?: ThreeWayCache | undefined
   /**
    * The conflicting keys (changed on both sides to different results), sorted, when the caller
    * found them already (Tree.merge reports them): `conflictingDiff` and `finish` use this list

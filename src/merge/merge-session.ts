@@ -49,7 +49,7 @@ export class MergeSession<S> implements MergeContext<S> {
 
   constructor(options: MergeSessionOptions<S>) {
     this.#options = options
-    this.#diff = options.threeWay ?? new ThreeWayCache(options.tree, options.roots)
+    this.#diff = new ThreeWayCache(options.tree, options.roots)
     this.pageId = ownBytes(options.pageId)
     this.left = options.left
     this.right = options.right

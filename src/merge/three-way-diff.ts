@@ -67,8 +67,7 @@ export const THREE_WAY_CACHE_MAX = 100_000
 
 /**
  * One merge's three-way diff, computed once and replayed while it is small (a resolver session
- * reads it for `automatic`, `conflictingDiff`, `mergeNonConflictingEntries` and `finish`: up to
- * four walks of both tree diffs). Larger diffs are walked again each time: memory stays
+ * may read it for `fullDiff`, `conflictingDiff`, `mergeNonConflictingEntries` and `finish`). Larger diffs are walked again each time: memory stays
  * proportional to THREE_WAY_CACHE_MAX, never to the page.
  */
 export class ThreeWayCache {

@@ -1,6 +1,5 @@
 export { Tree, type TreeOptions, type DecodedNode } from './tree.js'
 export { keyLevel, MAX_LEVEL } from './level.js'
 export { DEFAULT_CACHE_BYTES } from './node-store.js'
-export type { ApplyOptions, ApplyResult, DiffItem, Priority, RangeOptions, TreeChange, TreeEntry, ValueRef } from './interface.js'
+export type { ApplyOptions, ApplyResult, BothChanged, DiffItem, Priority, RangeOptions, TreeChange, TreeEntry, ValueRef } from './interface.js'
 export type { EntryMaker, OwnedValue } from './owned-run.js'
-export type { BothChanged } from './merge3.js'

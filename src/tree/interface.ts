@@ -51,3 +51,10 @@ export interface ApplyResult {
   /** New node blocks the caller must store (with the commit, in one batch). */
   readonly blocks: Block[]
 }
+
+/**
+ * The result of a key changed on both sides to different results (from `base` to `left` and to
+ * `right`; absent: undefined): the merged entry, or undefined to delete it. Called only for
+ * such keys; it must be a pure function (a key may be decided more than once).
+ */
+export type BothChanged = (base: TreeEntry | undefined, left: TreeEntry | undefined, right: TreeEntry | undefined) => TreeEntry | undefined

@@ -6,16 +6,9 @@ import { sameKeys } from './diff-leaves.js'
 import { pushEntries } from './any-node.js'
 import { Draft, type Ref, type Seg } from './draft.js'
 import { equalEntry } from './entry-equal.js'
-import type { DiffItem, TreeChange, TreeEntry } from './interface.js'
+import type { BothChanged, DiffItem, TreeChange, TreeEntry } from './interface.js'
 import { EMPTY_BLOCK, type NodeStore } from './node-store.js'
 import type { Node } from './node.js'
-
-/**
- * The result of a key changed on both sides to different results (from `base` to `left` and to
- * `right`; absent: undefined): the merged entry, or undefined to delete it. Called only for
- * such keys; it must be a pure function (a key may be decided more than once).
- */
-export type BothChanged = (base: TreeEntry | undefined, left: TreeEntry | undefined, right: TreeEntry | undefined) => TreeEntry | undefined
 
 // Three-way merge of trees, structurally. A key changed on one side only takes that side's
 // entry; a key changed on both takes `bothChanged`'s. Subtrees are merged before entries are:
