@@ -77,7 +77,7 @@ export class PageState {
       const from = cleared ? Tree.emptyRoot : base.root
       // A large batch stores its lower nodes while the upper ones are encoded; the rest goes with
       // the commit.
-      const { result: applied, rest } = await withEarlyWrites(engine, (onBlocks) => engine.tree.apply(from, changes, { onBlocks }))
+      const { result: applied, rest } = await withEarlyWrites(engine, (onBlocks) => engine.tree.apply(from, changes, { onBlocks, evictReplaced: true }))
       if (applied.root.equals(base.root)) return undefined
       const { commit, block } = makeCommit({
         parents: base.generation === 0 ? [] : [base.cid],

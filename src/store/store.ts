@@ -12,6 +12,9 @@ type Sub = AbstractSublevel<Db, Bin, Bin, Bin>
 
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
+const EMPTY = new Uint8Array(0)
+
+type BatchOp = { type: 'put'; key: Bin; value: Bin } | { type: 'del'; key: Bin }
 
 function hasCode(err: unknown, code: string): boolean {
   for (let e: unknown = err; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -140,17 +143,22 @@ export class Store implements BlockReader {
     return [...seen].map(fromHex).sort(compareBytes)
   }
 
-  /** Applies blocks, head moves and metadata in one atomic batch. */
+  /**
+   * Applies blocks, head moves and metadata in one atomic batch. Keys are prefixed here and the
+   * batch goes to the root database as one array: per-operation `sublevel` options cost more than
+   * the LevelDB write itself for a small commit (~150 µs of ~320 µs).
+   */
   async write(w: StoreWrite): Promise<void> {
-    const batch = this.#db.batch()
-    if (w.blocks) for (const b of w.blocks) batch.put(b.cid.bytes, b.bytes, { sublevel: this.#blocks })
+    const ops: BatchOp[] = []
+    if (w.blocks) for (const b of w.blocks) ops.push({ type: 'put', key: this.#blocks.prefixKey(b.cid.bytes, 'view', true), value: b.bytes })
     for (const h of w.heads ?? []) {
-      for (const cid of h.remove) batch.del(headKey(h.pageId, cid), { sublevel: this.#heads })
-      for (const cid of h.add) batch.put(headKey(h.pageId, cid), new Uint8Array(0), { sublevel: this.#heads })
+      for (const cid of h.remove) ops.push({ type: 'del', key: this.#heads.prefixKey(headKey(h.pageId, cid), 'view', true) })
+      for (const cid of h.add) ops.push({ type: 'put', key: this.#heads.prefixKey(headKey(h.pageId, cid), 'view', true), value: EMPTY })
     }
-    for (const [k, v] of Object.entries(w.meta ?? {})) batch.put(textEncoder.encode(k), v, { sublevel: this.#meta })
+    for (const [k, v] of Object.entries(w.meta ?? {})) ops.push({ type: 'put', key: this.#meta.prefixKey(textEncoder.encode(k), 'view', true), value: v })
+    if (ops.length === 0) return
     try {
-      await batch.write()
+      await this.#db.batch(ops)
     } catch (err) {
       throw wrapIo(err, 'store write')
     }

@@ -61,6 +61,9 @@ class Applier {
   /** The changes' new entries, encoded (see `ChangeStager`): entry i is staged's entry i. */
   readonly #staged: Node
 
+  /** Stored nodes this batch rewrote (they are not in the result's tree). */
+  readonly replaced: CID[] = []
+
   constructor(store: NodeStore, changes: readonly TreeChange[], levels: Int8Array, staged: Node) {
     this.#store = store
     this.#changes = changes
@@ -228,6 +231,7 @@ class Applier {
       kids.push(closed instanceof Promise ? await closed : closed)
     }
     if (!changed) return ref
+    if (!(ref instanceof Draft)) this.replaced.push(ref)
     if (segs.length === 0) return kids[0] ?? null
     return new Draft(level, segs, kids)
   }
@@ -337,5 +341,6 @@ export async function applyChanges(
     onBlocks !== undefined && changes.length >= STREAM_MIN_CHANGES
       ? await finalizeDraftsStreaming(store, result, blocks, onBlocks)
       : finalizeDrafts(store, result, blocks)
+  if (options.evictReplaced === true) store.evict(applier.replaced)
   return { root: cid, blocks }
 }

@@ -44,6 +44,11 @@ export interface ApplyOptions {
    * first; the rest (with the root) are not handed off.
    */
   onBlocks?: ((blocks: Block[]) => void) | undefined
+  /**
+   * Drops the base tree's rewritten nodes from the decoded-node cache: a commit replaces them in
+   * the page's head, and keeping them would push out the unchanged nodes the next commit reads.
+   */
+  evictReplaced?: boolean | undefined
 }
 
 export interface ApplyResult {

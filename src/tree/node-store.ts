@@ -135,6 +135,15 @@ export class NodeStore {
     this.#cache.set(cidKey(cid), node)
   }
 
+  /** Drops nodes from the LRU (not pending ones): a hint that they will not be read soon. */
+  evict(cids: Iterable<CID>): void {
+    for (const cid of cids) {
+      const key = cidKey(cid)
+      const hit = this.#cache.peek(key)
+      if (hit !== undefined && sameCid(hit, cid)) this.#cache.delete(key)
+    }
+  }
+
   /** Bytes of a pending node, if `cid` is one (the empty tree's block always is). */
   pendingBytes(cid: CID): Uint8Array | undefined {
     return this.#pending.get(exactKey(cid))?.bytes

@@ -296,4 +296,25 @@ describe('cache', () => {
     expect(t.tree.cacheStats.bytes).toBeLessThanOrEqual(200_000)
     expect(toHex((await t.tree.get(root, bytes('k4999')))!.key)).toBe(toHex(bytes('k4999')))
   })
+
+  it('evictReplaced drops the rewritten base nodes and keeps the rest', async () => {
+    const t = await memoryTree()
+    const a = await t.commit(await t.tree.apply(Tree.emptyRoot, puts(3000)))
+    await collect(t.tree.entries(a))
+    const before = t.tree.cacheStats.nodes
+    let reads = 0
+    const counting = { getBlock: (cid: CID) => (reads++, t.store.getBlock(cid)) }
+    const warm = new Tree(counting)
+    await collect(warm.entries(a))
+    const r = await warm.apply(a, [put('k1500', 'changed')], { evictReplaced: true })
+    await t.commit(r)
+    // Every node on the path to k1500 was rewritten: the cache holds the new ones instead.
+    expect(warm.cacheStats.nodes).toBe(before)
+    reads = 0
+    expect(show(await warm.get(r.root, bytes('k1500')))).toBe(show(inline(bytes('k1500'), 'changed')))
+    expect(reads).toBe(0)
+    // The old version is still readable, from the store.
+    expect(show(await warm.get(a, bytes('k1500')))).toBe(show(inline(bytes('k1500'), 'v1500')))
+    expect(reads).toBeGreaterThan(0)
+  })
 })
