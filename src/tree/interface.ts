@@ -45,8 +45,9 @@ export interface ApplyOptions {
    */
   onBlocks?: ((blocks: Block[]) => void) | undefined
   /**
-   * Drops the base tree's rewritten nodes from the decoded-node cache: a commit replaces them in
-   * the page's head, and keeping them would push out the unchanged nodes the next commit reads.
+   * Moves the base tree's rewritten nodes to a smaller side cache: a commit replaces them in the
+   * page's head, and in the main cache they would push out the unchanged nodes the next commit
+   * reads. A diff against the old version still finds them while they are recent.
    */
   evictReplaced?: boolean | undefined
 }

@@ -46,6 +46,8 @@ export class NodeStore {
   readonly #reader: BlockReader
   readonly #cache: LRUCache<number, Node>
   readonly #pending = new Map<string, Node>()
+  /** Nodes the last commit rewrote, dropped from the LRU at the next one (`evict`). */
+  #replaced: CID[] = []
   /** Loads in flight, so concurrent readers (and prefetches) share one read. */
   readonly #loading = new Map<string, Promise<Node>>()
   readonly #empty: Node
@@ -135,13 +137,18 @@ export class NodeStore {
     this.#cache.set(cidKey(cid), node)
   }
 
-  /** Drops nodes from the LRU (not pending ones): a hint that they will not be read soon. */
-  evict(cids: Iterable<CID>): void {
-    for (const cid of cids) {
+  /**
+   * Drops nodes a commit rewrote from the LRU, one commit late: until the next commit a diff
+   * against the old version (a watcher's, a snapshot's) still finds them, and afterwards they
+   * do not push out the unchanged nodes that later commits read. Pending nodes are kept.
+   */
+  evict(cids: CID[]): void {
+    for (const cid of this.#replaced) {
       const key = cidKey(cid)
       const hit = this.#cache.peek(key)
       if (hit !== undefined && sameCid(hit, cid)) this.#cache.delete(key)
     }
+    this.#replaced = cids
   }
 
   /** Bytes of a pending node, if `cid` is one (the empty tree's block always is). */

@@ -297,21 +297,27 @@ describe('cache', () => {
     expect(toHex((await t.tree.get(root, bytes('k4999')))!.key)).toBe(toHex(bytes('k4999')))
   })
 
-  it('evictReplaced drops the rewritten base nodes and keeps the rest', async () => {
+  it('evictReplaced drops the rewritten base nodes one apply late and keeps the rest', async () => {
     const t = await memoryTree()
     const a = await t.commit(await t.tree.apply(Tree.emptyRoot, puts(3000)))
-    await collect(t.tree.entries(a))
-    const before = t.tree.cacheStats.nodes
     let reads = 0
     const counting = { getBlock: (cid: CID) => (reads++, t.store.getBlock(cid)) }
     const warm = new Tree(counting)
     await collect(warm.entries(a))
+    const before = warm.cacheStats.nodes
     const r = await warm.apply(a, [put('k1500', 'changed')], { evictReplaced: true })
     await t.commit(r)
-    // Every node on the path to k1500 was rewritten: the cache holds the new ones instead.
-    expect(warm.cacheStats.nodes).toBe(before)
+    // Until the next such apply, the old and the new version are both in memory.
     reads = 0
-    expect(show(await warm.get(r.root, bytes('k1500')))).toBe(show(inline(bytes('k1500'), 'changed')))
+    expect((await collect(warm.diff(a, r.root))).length).toBe(1)
+    expect(reads).toBe(0)
+    const r2 = await warm.apply(r.root, [put('k2500', 'changed')], { evictReplaced: true })
+    await t.commit(r2)
+    // The path to k1500 was rewritten and is gone from the cache now; the path to k2500 is
+    // replaced but still cached.
+    expect(warm.cacheStats.nodes).toBe(before + r2.blocks.length)
+    expect(show(await warm.get(r2.root, bytes('k1500')))).toBe(show(inline(bytes('k1500'), 'changed')))
+    expect((await collect(warm.diff(r.root, r2.root))).length).toBe(1)
     expect(reads).toBe(0)
     // The old version is still readable, from the store.
     expect(show(await warm.get(a, bytes('k1500')))).toBe(show(inline(bytes('k1500'), 'v1500')))
