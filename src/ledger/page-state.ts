@@ -77,7 +77,12 @@ export class PageState {
       const from = cleared ? Tree.emptyRoot : base.root
       // A large batch stores its lower nodes while the upper ones are encoded; the rest goes with
       // the commit.
-      const { result: applied, rest } = await withEarlyWrites(engine, (onBlocks) => engine.tree.apply(from, changes, { onBlocks, evictReplaced: true }))
+      // On a linear history the base's rewritten nodes are garbage for the cache; at a fork, a
+      // merge will want them.
+      const evictReplaced = this.#heads.length === 1 && this.#heads[0]!.cid.equals(base.cid)
+      const { result: applied, rest } = await withEarlyWrites(engine, (onBlocks) =>
+        engine.tree.apply(from, changes, { onBlocks, evictReplaced }),
+      )
       if (applied.root.equals(base.root)) return undefined
       const { commit, block } = makeCommit({
         parents: base.generation === 0 ? [] : [base.cid],
