@@ -5,6 +5,7 @@ import { CID, compareBytes, fromHex, toHex, type Block } from '../codec/index.js
 import { LedgerError } from '../errors/index.js'
 import type { BlockReader, StoreWrite } from './interface.js'
 import { acquirePath, releasePath } from './lock-registry.js'
+import { decodePointer, encodePointer, ValueLog } from './value-log.js'
 
 type Bin = Uint8Array
 type Db = AbstractLevel<Bin, Bin, Bin>
@@ -15,6 +16,19 @@ const textDecoder = new TextDecoder()
 const EMPTY = new Uint8Array(0)
 
 type BatchOp = { type: 'put'; key: Bin; value: Bin } | { type: 'del'; key: Bin }
+
+/** Multicodec of raw blocks: value chunks, the blocks a disk store keeps in its value log. */
+const RAW_CODE = 0x55
+
+/** Options of `Store.open` beyond the path (for tests and tools). */
+export interface StoreOptions {
+  /** Keep raw blocks (value chunks) in append-only files beside the tables. @default true on disk */
+  valueLog?: boolean
+  /** Bytes per value-log segment file. */
+  segmentBytes?: number
+}
+
+const isRaw = (cid: CID): boolean => cid.code === RAW_CODE
 
 function hasCode(err: unknown, code: string): boolean {
   for (let e: unknown = err; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -52,23 +66,28 @@ export class Store implements BlockReader {
   readonly #blocks: Sub
   readonly #heads: Sub
   readonly #meta: Sub
+  /** CID → value-log pointer, for the blocks kept in the log. */
+  readonly #logged: Sub
+  readonly #log: ValueLog | undefined
   #closed = false
 
-  private constructor(db: Db, path: string | undefined) {
+  private constructor(db: Db, path: string | undefined, log: ValueLog | undefined) {
     this.path = path
     this.#db = db
+    this.#log = log
     const opts = { keyEncoding: 'view', valueEncoding: 'view' } as const
     this.#blocks = db.sublevel<Bin, Bin>('b', opts)
     this.#heads = db.sublevel<Bin, Bin>('h', opts)
     this.#meta = db.sublevel<Bin, Bin>('m', opts)
+    this.#logged = db.sublevel<Bin, Bin>('v', opts)
   }
 
   /** Opens a classic-level store at `path`, or an in-memory one. LOCKED if the path is in use. */
-  static async open(path?: string): Promise<Store> {
+  static async open(path?: string, options: StoreOptions = {}): Promise<Store> {
     if (path === undefined) {
       const db = new MemoryLevel<Bin, Bin>({ keyEncoding: 'view', valueEncoding: 'view' })
       await db.open()
-      return new Store(db as unknown as Db, undefined)
+      return new Store(db as unknown as Db, undefined, undefined)
     }
     if (!acquirePath(path)) throw new LedgerError('LOCKED', `store ${path} is already open in this process`)
     // A larger write buffer than LevelDB's 4 MiB: commits write several KiB of tree nodes each,
@@ -83,7 +102,17 @@ export class Store implements BlockReader {
       }
       throw LedgerError.io(`cannot open store ${path}`, err)
     }
-    return new Store(db as unknown as Db, path)
+    let log: ValueLog | undefined
+    if (options.valueLog !== false) {
+      try {
+        log = await ValueLog.open(path, options.segmentBytes)
+      } catch (err) {
+        await db.close().catch(() => undefined)
+        releasePath(path)
+        throw LedgerError.io(`cannot open the value log of ${path}`, err)
+      }
+    }
+    return new Store(db as unknown as Db, path, log)
   }
 
   get closed(): boolean {
@@ -91,24 +120,59 @@ export class Store implements BlockReader {
   }
 
   async getBlock(cid: CID): Promise<Uint8Array | undefined> {
+    return (await this.getBlocks([cid]))[0]
+  }
+
+  /** Blocks by CID (undefined where missing); raw blocks near each other in the log in one read. */
+  async getBlocks(cids: CID[]): Promise<(Uint8Array | undefined)[]> {
+    if (cids.length === 0) return []
     try {
-      return await this.#blocks.get(cid.bytes)
+      const log = this.#log
+      if (log === undefined || !cids.some(isRaw)) {
+        return cids.length === 1 ? [await this.#blocks.get(cids[0]!.bytes)] : await this.#blocks.getMany(cids.map((c) => c.bytes))
+      }
+      const out = new Array<Uint8Array | undefined>(cids.length)
+      const pointers = await this.#pointers(cids)
+      const inLog: number[] = []
+      const inDb: number[] = []
+      for (let i = 0; i < cids.length; i++) (pointers[i] !== undefined ? inLog : inDb).push(i)
+      const [fromLog, fromDb] = await Promise.all([
+        inLog.length === 0 ? [] : log.read(inLog.map((i) => decodePointer(pointers[i]!))),
+        inDb.length === 0 ? [] : this.#blocks.getMany(inDb.map((i) => cids[i]!.bytes)),
+      ])
+      inLog.forEach((i, j) => (out[i] = fromLog[j]))
+      inDb.forEach((i, j) => (out[i] = fromDb[j]))
+      return out
     } catch (err) {
       throw wrapIo(err, 'block read')
     }
   }
 
-  async getBlocks(cids: CID[]): Promise<(Uint8Array | undefined)[]> {
+  /** Which blocks are stored, without reading the bytes of those in the value log. */
+  async hasBlocks(cids: CID[]): Promise<boolean[]> {
     if (cids.length === 0) return []
     try {
-      return await this.#blocks.getMany(cids.map((c) => c.bytes))
+      const pointers = this.#log === undefined ? cids.map(() => undefined) : await this.#pointers(cids)
+      const rest = cids.filter((_, i) => pointers[i] === undefined)
+      const got = rest.length === 0 ? [] : await this.#blocks.getMany(rest.map((c) => c.bytes))
+      let j = 0
+      return pointers.map((p) => p !== undefined || got[j++] !== undefined)
     } catch (err) {
       throw wrapIo(err, 'block read')
     }
   }
 
   async hasBlock(cid: CID): Promise<boolean> {
-    return (await this.getBlock(cid)) !== undefined
+    return (await this.hasBlocks([cid]))[0]!
+  }
+
+  /** Value-log pointers of the raw blocks among `cids` (undefined for the others). */
+  async #pointers(cids: CID[]): Promise<(Uint8Array | undefined)[]> {
+    const raw = cids.filter(isRaw)
+    if (raw.length === 0) return cids.map(() => undefined)
+    const got = await this.#logged.getMany(raw.map((c) => c.bytes))
+    let j = 0
+    return cids.map((c) => (isRaw(c) ? got[j++] : undefined))
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {
@@ -150,7 +214,14 @@ export class Store implements BlockReader {
    */
   async write(w: StoreWrite): Promise<void> {
     const ops: BatchOp[] = []
-    if (w.blocks) for (const b of w.blocks) ops.push({ type: 'put', key: this.#blocks.prefixKey(b.cid.bytes, 'view', true), value: b.bytes })
+    const toLog: Block[] = []
+    if (w.blocks) {
+      for (const b of w.blocks) {
+        if (this.#log !== undefined && isRaw(b.cid)) toLog.push(b)
+        else ops.push({ type: 'put', key: this.#blocks.prefixKey(b.cid.bytes, 'view', true), value: b.bytes })
+      }
+    }
+    if (toLog.length > 0) await this.#appendToLog(toLog, ops)
     for (const h of w.heads ?? []) {
       for (const cid of h.remove) ops.push({ type: 'del', key: this.#heads.prefixKey(headKey(h.pageId, cid), 'view', true) })
       for (const cid of h.add) ops.push({ type: 'put', key: this.#heads.prefixKey(headKey(h.pageId, cid), 'view', true), value: EMPTY })
@@ -164,9 +235,36 @@ export class Store implements BlockReader {
     }
   }
 
+  /**
+   * Appends the raw blocks not already in the log (it dedups like the keyed tables do) and adds
+   * their pointers to `ops`. The bytes are in the file before the batch that points at them.
+   */
+  async #appendToLog(blocks: Block[], ops: BatchOp[]): Promise<void> {
+    try {
+      const have = await this.#logged.getMany(blocks.map((b) => b.cid.bytes))
+      const seen = new Set<string>()
+      const fresh = blocks.filter((b, i) => {
+        const key = b.cid.toString()
+        if (have[i] !== undefined || seen.has(key)) return false
+        seen.add(key)
+        return true
+      })
+      if (fresh.length === 0) return
+      const pointers = await this.#log!.append(fresh.map((b) => b.bytes))
+      fresh.forEach((b, i) => ops.push({ type: 'put', key: this.#logged.prefixKey(b.cid.bytes, 'view', true), value: encodePointer(pointers[i]!) }))
+    } catch (err) {
+      throw wrapIo(err, 'value log write')
+    }
+  }
+
   /** Iterates every stored block (used by export and tests; never on a hot path). */
   async *allBlocks(): AsyncGenerator<Block> {
     for await (const [k, v] of this.#blocks.iterator()) yield { cid: CID.decode(k), bytes: v }
+    if (this.#log === undefined) return
+    for await (const [k, v] of this.#logged.iterator()) {
+      const [bytes] = await this.#log.read([decodePointer(v)])
+      yield { cid: CID.decode(k), bytes: bytes! }
+    }
   }
 
   async close(): Promise<void> {
@@ -175,7 +273,11 @@ export class Store implements BlockReader {
     try {
       await this.#db.close()
     } finally {
-      if (this.path !== undefined) releasePath(this.path)
+      try {
+        await this.#log?.close()
+      } finally {
+        if (this.path !== undefined) releasePath(this.path)
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import { Ledger } from 'dagkv'
 import { str } from '../helpers/bytes.js'
 import { tempDir } from '../helpers/ledgers.js'
 import { expectCode } from '../suites/ledger-basics.js'
+import { bigValue, isBig } from './fixtures/big-value.js'
 
 const writer = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url))
 const KILLS = Number(process.env.DAGKV_KILLS ?? 20)
@@ -92,6 +93,11 @@ describe('persistence on classic-level', () => {
       const ledger = await Ledger.open({ path, autoSync: false })
       const snap = await (await ledger.page('durable')).snapshot()
       for (let i = 0; i <= acked; i++) {
+        // Big values are chunked into the value log, written before the batch that points at them.
+        if (isBig(i) && i % 7 !== 3) {
+          expect(Buffer.from((await snap.get(`k${i}`))!).equals(bigValue(i)), `k${i} after round ${round}`).toBe(true)
+          continue
+        }
         expect(str(await snap.get(`k${i}`)), `k${i} after round ${round}`).toBe(`v${i}`)
         if (i % 7 === 3) expect(str(await snap.get(`t${i}`))).toBe(`v${i}`)
       }

@@ -1,0 +1,208 @@
+import { constants } from 'node:fs'
+import * as fs from 'node:fs/promises'
+import { join } from 'node:path'
+import { LedgerError } from '../errors/index.js'
+
+/** Where a block's bytes sit in the log: segment file, byte offset, length. */
+export interface LogPointer {
+  readonly file: number
+  readonly offset: number
+  readonly length: number
+}
+
+/** A segment file is closed to new bytes once it holds this many (a block never spans two). */
+export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * 1024
+/** Neighbouring blocks are read in one `read` while the range stays under this. */
+const MAX_READ_BYTES = 8 * 1024 * 1024
+/** A gap this small between two wanted blocks is read through rather than split. */
+const MAX_GAP_BYTES = 64 * 1024
+
+const POINTER_BYTES = 16
+const NAME = /^dagkv-values-(\d{6})\.dat$/
+const segmentName = (file: number): string => `dagkv-values-${String(file).padStart(6, '0')}.dat`
+
+export function encodePointer(p: LogPointer): Uint8Array {
+  const out = new Uint8Array(POINTER_BYTES)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, p.file)
+  view.setUint32(4, Math.floor(p.offset / 2 ** 32))
+  view.setUint32(8, p.offset >>> 0)
+  view.setUint32(12, p.length)
+  return out
+}
+
+export function decodePointer(bytes: Uint8Array): LogPointer {
+  if (bytes.length !== POINTER_BYTES) throw LedgerError.integrity('malformed value-log pointer')
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return { file: view.getUint32(0), offset: view.getUint32(4) * 2 ** 32 + view.getUint32(8), length: view.getUint32(12) }
+}
+
+/**
+ * Append-only segment files beside LevelDB's tables holding large immutable blocks (value
+ * chunks): LevelDB keeps only a 16-byte pointer per block, so chunk bytes are written once
+ * instead of being rewritten by every compaction, and the neighbouring chunks of a value are read
+ * back in one `read`. Nothing is ever deleted (blocks are never deleted). Bytes are written before
+ * the LevelDB batch that points at them, so a crash leaves at most unreferenced bytes at the end.
+ */
+export class ValueLog {
+  readonly #dir: string
+  readonly #segmentBytes: number
+  readonly #handles = new Map<number, Promise<fs.FileHandle>>()
+  /** Reads and writes under way: `close` waits for them before closing the files. */
+  readonly #busy = new Set<Promise<unknown>>()
+  #file: number
+  #end: number
+  #closed = false
+
+  private constructor(dir: string, file: number, end: number, segmentBytes: number) {
+    this.#dir = dir
+    this.#file = file
+    this.#end = end
+    this.#segmentBytes = segmentBytes
+  }
+
+  /** Opens the log in `dir` (LevelDB's directory); new bytes go after the last segment's end. */
+  static async open(dir: string, segmentBytes = DEFAULT_SEGMENT_BYTES): Promise<ValueLog> {
+    let last = 0
+    for (const name of await fs.readdir(dir)) {
+      const m = NAME.exec(name)
+      if (m !== null) last = Math.max(last, Number(m[1]))
+    }
+    if (last === 0) return new ValueLog(dir, 1, 0, segmentBytes)
+    const { size } = await fs.stat(join(dir, segmentName(last)))
+    return new ValueLog(dir, last, size, segmentBytes)
+  }
+
+  /**
+   * Writes `blocks` (at positions taken now, so concurrent appends never overlap) and returns
+   * their pointers once every byte is in the file.
+   */
+  append(blocks: readonly Uint8Array[]): Promise<LogPointer[]> {
+    return this.#track(this.#append(blocks))
+  }
+
+  async #append(blocks: readonly Uint8Array[]): Promise<LogPointer[]> {
+    if (this.#closed) throw LedgerError.closed('store')
+    const pointers: LogPointer[] = []
+    // Consecutive blocks of one segment go out as one gathered write.
+    const runs: { file: number; offset: number; parts: Uint8Array[] }[] = []
+    for (const bytes of blocks) {
+      if (this.#end > 0 && this.#end + bytes.length > this.#segmentBytes) {
+        this.#file++
+        this.#end = 0
+      }
+      const p = { file: this.#file, offset: this.#end, length: bytes.length }
+      this.#end += bytes.length
+      pointers.push(p)
+      const run = runs[runs.length - 1]
+      if (run !== undefined && run.file === p.file) run.parts.push(bytes)
+      else runs.push({ file: p.file, offset: p.offset, parts: [bytes] })
+    }
+    await Promise.all(runs.map((r) => this.#writeRun(r.file, r.offset, r.parts)))
+    return pointers
+  }
+
+  async #writeRun(file: number, offset: number, parts: Uint8Array[]): Promise<void> {
+    const fh = await this.#handle(file)
+    let at = offset
+    // writev may write less than asked; carry on from where it stopped.
+    let rest = parts
+    while (rest.length > 0) {
+      const { bytesWritten } = await fh.writev(rest, at)
+      at += bytesWritten
+      let skip = bytesWritten
+      const next: Uint8Array[] = []
+      for (const p of rest) {
+        if (skip >= p.length) {
+          skip -= p.length
+          continue
+        }
+        next.push(skip > 0 ? p.subarray(skip) : p)
+        skip = 0
+      }
+      rest = next
+    }
+  }
+
+  /**
+   * Reads the blocks at `pointers` (any order); blocks close together in one segment are read in
+   * one go and handed out as views of that read.
+   */
+  read(pointers: readonly LogPointer[]): Promise<Uint8Array[]> {
+    return this.#track(this.#read(pointers))
+  }
+
+  async #read(pointers: readonly LogPointer[]): Promise<Uint8Array[]> {
+    if (this.#closed) throw LedgerError.closed('store')
+    const out = new Array<Uint8Array>(pointers.length)
+    const order = pointers.map((_, i) => i).sort((a, b) => {
+      const pa = pointers[a]!
+      const pb = pointers[b]!
+      return pa.file - pb.file || pa.offset - pb.offset
+    })
+    const reads: Promise<void>[] = []
+    let i = 0
+    while (i < order.length) {
+      const first = pointers[order[i]!]!
+      let end = first.offset + first.length
+      let j = i + 1
+      for (; j < order.length; j++) {
+        const p = pointers[order[j]!]!
+        if (p.file !== first.file || p.offset > end + MAX_GAP_BYTES) break
+        const nextEnd = Math.max(end, p.offset + p.length)
+        if (nextEnd - first.offset > MAX_READ_BYTES) break
+        end = nextEnd
+      }
+      const members = order.slice(i, j)
+      reads.push(
+        this.#readRange(first.file, first.offset, end - first.offset).then((buf) => {
+          for (const m of members) {
+            const p = pointers[m]!
+            out[m] = buf.subarray(p.offset - first.offset, p.offset - first.offset + p.length)
+          }
+        }),
+      )
+      i = j
+    }
+    await Promise.all(reads)
+    return out
+  }
+
+  async #readRange(file: number, offset: number, length: number): Promise<Uint8Array> {
+    const fh = await this.#handle(file)
+    const buf = new Uint8Array(length)
+    let got = 0
+    while (got < length) {
+      const { bytesRead } = await fh.read(buf, got, length - got, offset + got)
+      if (bytesRead === 0) throw LedgerError.integrity(`value log ${segmentName(file)} ends before a stored block`)
+      got += bytesRead
+    }
+    return buf
+  }
+
+  #handle(file: number): Promise<fs.FileHandle> {
+    let h = this.#handles.get(file)
+    if (h === undefined) {
+      h = fs.open(join(this.#dir, segmentName(file)), constants.O_RDWR | constants.O_CREAT)
+      h.catch(() => this.#handles.delete(file))
+      this.#handles.set(file, h)
+    }
+    return h
+  }
+
+  #track<T>(op: Promise<T>): Promise<T> {
+    this.#busy.add(op)
+    const done = (): void => void this.#busy.delete(op)
+    op.then(done, done)
+    return op
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.allSettled([...this.#busy])
+    const handles = [...this.#handles.values()]
+    this.#handles.clear()
+    await Promise.allSettled(handles.map(async (h) => (await h).close()))
+  }
+}

@@ -1,0 +1,137 @@
+import { readdirSync, statSync, truncateSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { encodeBlock, rawBlock, type Block } from '../../src/codec/index.js'
+import { LedgerError } from '../../src/errors/index.js'
+import { Store } from '../../src/store/index.js'
+import { tempDir } from '../helpers/ledgers.js'
+
+/** A raw block of `size` bytes derived from `seed`. */
+function chunk(seed: number, size: number): Block {
+  const bytes = new Uint8Array(size)
+  for (let i = 0; i < size; i++) bytes[i] = (seed * 131 + i * 17 + (i >> 8)) & 0xff
+  return rawBlock(bytes)
+}
+
+/** Total bytes of the value-log segment files in `dir`. */
+function logBytes(dir: string): number {
+  return readdirSync(dir)
+    .filter((n) => n.startsWith('dagkv-values-'))
+    .reduce((sum, n) => sum + statSync(join(dir, n)).size, 0)
+}
+
+const same = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && Buffer.from(a).equals(b)
+
+describe('value log', () => {
+  it('keeps raw blocks in segment files, other blocks in LevelDB, and reads both back', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir)
+    const chunks = [chunk(1, 40_000), chunk(2, 17), chunk(3, 65_536)]
+    const node = encodeBlock({ k: ['a'], l: 0 })
+    await store.write({ blocks: [...chunks, node] })
+    expect(logBytes(dir)).toBe(40_000 + 17 + 65_536)
+    const got = await store.getBlocks([chunks[2]!.cid, node.cid, chunks[0]!.cid, chunks[1]!.cid])
+    expect(same(got[0], chunks[2]!.bytes) && same(got[1], node.bytes) && same(got[2], chunks[0]!.bytes)).toBe(true)
+    expect(same(got[3], chunks[1]!.bytes)).toBe(true)
+    expect(same(await store.getBlock(chunks[0]!.cid), chunks[0]!.bytes)).toBe(true)
+    const missing = chunk(9, 10)
+    expect(await store.getBlock(missing.cid)).toBeUndefined()
+    expect(await store.hasBlocks([chunks[1]!.cid, missing.cid, node.cid])).toEqual([true, false, true])
+    const all = new Map<string, Uint8Array>()
+    for await (const b of store.allBlocks()) all.set(b.cid.toString(), b.bytes)
+    expect(all.size).toBe(4)
+    for (const b of [...chunks, node]) expect(same(all.get(b.cid.toString()), b.bytes)).toBe(true)
+    await store.close()
+  })
+
+  it('stores a block once, however often and however many times in one write it comes', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir)
+    const a = chunk(1, 30_000)
+    const b = chunk(2, 20_000)
+    await store.write({ blocks: [a, a, b] })
+    await store.write({ blocks: [b, a] })
+    expect(logBytes(dir)).toBe(50_000)
+    await store.close()
+  })
+
+  it('reads back after a reopen and appends after the old end', async () => {
+    const dir = join(tempDir(), 'db')
+    const first = await Store.open(dir)
+    const a = chunk(1, 30_000)
+    await first.write({ blocks: [a] })
+    await first.close()
+    const second = await Store.open(dir)
+    expect(same(await second.getBlock(a.cid), a.bytes)).toBe(true)
+    const b = chunk(2, 10_000)
+    await second.write({ blocks: [b] })
+    expect(logBytes(dir)).toBe(40_000)
+    const [ra, rb] = await second.getBlocks([a.cid, b.cid])
+    expect(same(ra, a.bytes) && same(rb, b.bytes)).toBe(true)
+    await second.close()
+  })
+
+  it('rolls over to new segment files and reads across them in one call', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir, { segmentBytes: 100_000 })
+    const blocks = Array.from({ length: 12 }, (_, i) => chunk(i, 30_000 + i))
+    await store.write({ blocks: blocks.slice(0, 5) })
+    await store.write({ blocks: blocks.slice(5) })
+    const segments = readdirSync(dir).filter((n) => n.startsWith('dagkv-values-'))
+    expect(segments.length).toBeGreaterThanOrEqual(4)
+    for (const n of segments) expect(statSync(join(dir, n)).size).toBeLessThanOrEqual(100_000)
+    const got = await store.getBlocks([...blocks].reverse().map((b) => b.cid))
+    expect(got.every((g, i) => same(g, blocks[blocks.length - 1 - i]!.bytes))).toBe(true)
+    await store.close()
+    const reopened = await Store.open(dir, { segmentBytes: 100_000 })
+    const extra = chunk(99, 50_000)
+    await reopened.write({ blocks: [extra] })
+    expect(same(await reopened.getBlock(extra.cid), extra.bytes)).toBe(true)
+    expect(same(await reopened.getBlock(blocks[0]!.cid), blocks[0]!.bytes)).toBe(true)
+    await reopened.close()
+  })
+
+  it('still reads raw blocks a store without the log kept in LevelDB', async () => {
+    const dir = join(tempDir(), 'db')
+    const old = await Store.open(dir, { valueLog: false })
+    const a = chunk(1, 30_000)
+    await old.write({ blocks: [a] })
+    await old.close()
+    expect(logBytes(dir)).toBe(0)
+    const store = await Store.open(dir)
+    const b = chunk(2, 30_000)
+    await store.write({ blocks: [b] })
+    const [ra, rb] = await store.getBlocks([a.cid, b.cid])
+    expect(same(ra, a.bytes) && same(rb, b.bytes)).toBe(true)
+    expect(await store.hasBlocks([a.cid, b.cid])).toEqual([true, true])
+    await store.close()
+  })
+
+  it('a segment cut short is DATA_INTEGRITY_ERROR on read, not a hang or a crash', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir)
+    const a = chunk(1, 30_000)
+    await store.write({ blocks: [a] })
+    await store.close()
+    const segment = readdirSync(dir).find((n) => n.startsWith('dagkv-values-'))!
+    truncateSync(join(dir, segment), 1000)
+    const reopened = await Store.open(dir)
+    let err: unknown
+    try {
+      await reopened.getBlock(a.cid)
+    } catch (e) {
+      err = e
+    }
+    expect(LedgerError.is(err, 'DATA_INTEGRITY_ERROR')).toBe(true)
+    await reopened.close()
+  })
+
+  it('an in-memory store has no log', async () => {
+    const store = await Store.open()
+    const a = chunk(1, 30_000)
+    await store.write({ blocks: [a] })
+    expect(same(await store.getBlock(a.cid), a.bytes)).toBe(true)
+    expect(await store.hasBlocks([a.cid])).toEqual([true])
+    await store.close()
+  })
+})
