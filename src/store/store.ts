@@ -5,7 +5,8 @@ import { CID, compareBytes, fromHex, toHex, type Block } from '../codec/index.js
 import { LedgerError } from '../errors/index.js'
 import type { BlockReader, StoreWrite } from './interface.js'
 import { acquirePath, releasePath } from './lock-registry.js'
-import { decodePointer, encodePointer, ValueLog } from './value-log.js'
+import { LRUCache } from 'lru-cache'
+import { decodePointer, encodePointer, ValueLog, type LogPointer } from './value-log.js'
 
 type Bin = Uint8Array
 type Db = AbstractLevel<Bin, Bin, Bin>
@@ -19,6 +20,10 @@ type BatchOp = { type: 'put'; key: Bin; value: Bin } | { type: 'del'; key: Bin }
 
 /** Multicodec of raw blocks: value chunks, the blocks a disk store keeps in its value log. */
 const RAW_CODE = 0x55
+/** Value-log pointers kept in memory (~100 bytes each): recent chunks are read without LevelDB. */
+const POINTER_CACHE_ENTRIES = 65_536
+
+const cidKey = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byteOffset, cid.bytes.byteLength).toString('base64')
 
 /** Options of `Store.open` beyond the path (for tests and tools). */
 export interface StoreOptions {
@@ -69,6 +74,7 @@ export class Store implements BlockReader {
   /** CID → value-log pointer, for the blocks kept in the log. */
   readonly #logged: Sub
   readonly #log: ValueLog | undefined
+  readonly #pointerCache = new LRUCache<string, LogPointer>({ max: POINTER_CACHE_ENTRIES })
   #closed = false
 
   private constructor(db: Db, path: string | undefined, log: ValueLog | undefined) {
@@ -137,7 +143,7 @@ export class Store implements BlockReader {
       const inDb: number[] = []
       for (let i = 0; i < cids.length; i++) (pointers[i] !== undefined ? inLog : inDb).push(i)
       const [fromLog, fromDb] = await Promise.all([
-        inLog.length === 0 ? [] : log.read(inLog.map((i) => decodePointer(pointers[i]!))),
+        inLog.length === 0 ? [] : log.read(inLog.map((i) => pointers[i]!)),
         inDb.length === 0 ? [] : this.#blocks.getMany(inDb.map((i) => cids[i]!.bytes)),
       ])
       inLog.forEach((i, j) => (out[i] = fromLog[j]))
@@ -166,13 +172,27 @@ export class Store implements BlockReader {
     return (await this.hasBlocks([cid]))[0]!
   }
 
-  /** Value-log pointers of the raw blocks among `cids` (undefined for the others). */
-  async #pointers(cids: CID[]): Promise<(Uint8Array | undefined)[]> {
-    const raw = cids.filter(isRaw)
-    if (raw.length === 0) return cids.map(() => undefined)
-    const got = await this.#logged.getMany(raw.map((c) => c.bytes))
-    let j = 0
-    return cids.map((c) => (isRaw(c) ? got[j++] : undefined))
+  /** Value-log pointers of the raw blocks among `cids` (undefined for the others and the absent). */
+  async #pointers(cids: CID[]): Promise<(LogPointer | undefined)[]> {
+    const out = new Array<LogPointer | undefined>(cids.length).fill(undefined)
+    const ask: number[] = []
+    for (let i = 0; i < cids.length; i++) {
+      const cid = cids[i]!
+      if (!isRaw(cid)) continue
+      const hit = this.#pointerCache.get(cidKey(cid))
+      if (hit !== undefined) out[i] = hit
+      else ask.push(i)
+    }
+    if (ask.length === 0) return out
+    const got = await this.#logged.getMany(ask.map((i) => cids[i]!.bytes))
+    ask.forEach((i, j) => {
+      const bytes = got[j]
+      if (bytes === undefined) return
+      const p = decodePointer(bytes)
+      this.#pointerCache.set(cidKey(cids[i]!), p)
+      out[i] = p
+    })
+    return out
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {
@@ -221,7 +241,7 @@ export class Store implements BlockReader {
         else ops.push({ type: 'put', key: this.#blocks.prefixKey(b.cid.bytes, 'view', true), value: b.bytes })
       }
     }
-    if (toLog.length > 0) await this.#appendToLog(toLog, ops)
+    const logged = toLog.length > 0 ? await this.#appendToLog(toLog, ops) : undefined
     for (const h of w.heads ?? []) {
       for (const cid of h.remove) ops.push({ type: 'del', key: this.#heads.prefixKey(headKey(h.pageId, cid), 'view', true) })
       for (const cid of h.add) ops.push({ type: 'put', key: this.#heads.prefixKey(headKey(h.pageId, cid), 'view', true), value: EMPTY })
@@ -233,25 +253,30 @@ export class Store implements BlockReader {
     } catch (err) {
       throw wrapIo(err, 'store write')
     }
+    logged?.()
   }
 
   /**
    * Appends the raw blocks not already in the log (it dedups like the keyed tables do) and adds
    * their pointers to `ops`. The bytes are in the file before the batch that points at them.
    */
-  async #appendToLog(blocks: Block[], ops: BatchOp[]): Promise<void> {
+  async #appendToLog(blocks: Block[], ops: BatchOp[]): Promise<(() => void) | undefined> {
     try {
-      const have = await this.#logged.getMany(blocks.map((b) => b.cid.bytes))
+      const have = await this.#pointers(blocks.map((b) => b.cid))
       const seen = new Set<string>()
       const fresh = blocks.filter((b, i) => {
-        const key = b.cid.toString()
+        const key = cidKey(b.cid)
         if (have[i] !== undefined || seen.has(key)) return false
         seen.add(key)
         return true
       })
-      if (fresh.length === 0) return
+      if (fresh.length === 0) return undefined
       const pointers = await this.#log!.append(fresh.map((b) => b.bytes))
-      fresh.forEach((b, i) => ops.push({ type: 'put', key: this.#logged.prefixKey(b.cid.bytes, 'view', true), value: encodePointer(pointers[i]!) }))
+      fresh.forEach((b, i) => {
+        ops.push({ type: 'put', key: this.#logged.prefixKey(b.cid.bytes, 'view', true), value: encodePointer(pointers[i]!) })
+      })
+      // Cached only once the batch holding the pointers is written (see `write`).
+      return () => fresh.forEach((b, i) => this.#pointerCache.set(cidKey(b.cid), pointers[i]!))
     } catch (err) {
       throw wrapIo(err, 'value log write')
     }

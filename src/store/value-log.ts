@@ -170,7 +170,9 @@ export class ValueLog {
 
   async #readRange(file: number, offset: number, length: number): Promise<Uint8Array> {
     const fh = await this.#handle(file)
-    const buf = new Uint8Array(length)
+    // Not zero-filled: every byte is read into (or the read fails).
+    const slow = Buffer.allocUnsafeSlow(length)
+    const buf = new Uint8Array(slow.buffer, slow.byteOffset, length)
     let got = 0
     while (got < length) {
       const { bytesRead } = await fh.read(buf, got, length - got, offset + got)
