@@ -168,18 +168,53 @@ export class ValueLog {
     return out
   }
 
+  /**
+   * Reads each pointer's block into its target (as long as the block). Neighbouring blocks whose
+   * targets are neighbouring views of one buffer are read in one `read`.
+   */
+  readInto(pointers: readonly LogPointer[], targets: readonly Uint8Array[]): Promise<void> {
+    return this.#track(this.#readInto(pointers, targets))
+  }
+
+  async #readInto(pointers: readonly LogPointer[], targets: readonly Uint8Array[]): Promise<void> {
+    if (this.#closed) throw LedgerError.closed('store')
+    const reads: Promise<void>[] = []
+    for (let i = 0; i < pointers.length; ) {
+      const first = pointers[i]!
+      const dest = targets[i]!
+      let length = first.length
+      let j = i + 1
+      for (; j < pointers.length; j++) {
+        const p = pointers[j]!
+        const t = targets[j]!
+        if (p.file !== first.file || p.offset !== first.offset + length) break
+        if (t.buffer !== dest.buffer || t.byteOffset !== dest.byteOffset + length) break
+        length += p.length
+      }
+      reads.push(this.#readFull(first.file, first.offset, new Uint8Array(dest.buffer, dest.byteOffset, length)))
+      i = j
+    }
+    await Promise.all(reads)
+  }
+
   async #readRange(file: number, offset: number, length: number): Promise<Uint8Array> {
     const fh = await this.#handle(file)
     // Not zero-filled: every byte is read into (or the read fails).
     const slow = Buffer.allocUnsafeSlow(length)
     const buf = new Uint8Array(slow.buffer, slow.byteOffset, length)
+    await this.#readFull(file, offset, buf, fh)
+    return buf
+  }
+
+  /** Fills `buf` from `offset` of segment `file`; DATA_INTEGRITY_ERROR if the file ends first. */
+  async #readFull(file: number, offset: number, buf: Uint8Array, handle?: fs.FileHandle): Promise<void> {
+    const fh = handle ?? (await this.#handle(file))
     let got = 0
-    while (got < length) {
-      const { bytesRead } = await fh.read(buf, got, length - got, offset + got)
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got)
       if (bytesRead === 0) throw LedgerError.integrity(`value log ${segmentName(file)} ends before a stored block`)
       got += bytesRead
     }
-    return buf
   }
 
   #handle(file: number): Promise<fs.FileHandle> {

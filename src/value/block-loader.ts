@@ -8,6 +8,8 @@ type BatchReader = BlockReader & {
   getBlocks?: (cids: CID[]) => Promise<(Uint8Array | undefined)[]>
   /** Presence without reading the bytes, if the store offers it. */
   hasBlocks?: (cids: CID[]) => Promise<boolean[]>
+  /** Reads blocks straight into caller buffers where it can (the Store's value log does). */
+  readBlocksInto?: (cids: CID[], targets: Uint8Array[]) => Promise<boolean[]>
 }
 
 /**
@@ -41,6 +43,34 @@ export class BlockLoader {
     if (cids.length === 0) return []
     if (typeof this.#reader.hasBlocks === 'function') return this.#reader.hasBlocks(cids)
     return (await this.local(cids)).map((b) => b !== undefined)
+  }
+
+  /**
+   * As `load`, but a block with a target may be read straight into it (as long as the block):
+   * undefined then; the block's bytes otherwise (the caller checks their length and copies).
+   */
+  async loadInto(cids: CID[], targets: (Uint8Array | undefined)[], fetch: boolean): Promise<(Uint8Array | undefined)[]> {
+    const reader = this.#reader
+    const direct: number[] = []
+    for (let i = 0; i < cids.length; i++) if (targets[i] !== undefined) direct.push(i)
+    const out = new Array<Uint8Array | undefined>(cids.length).fill(undefined)
+    const done = new Array<boolean>(cids.length).fill(false)
+    if (direct.length > 0 && typeof reader.readBlocksInto === 'function') {
+      const ok = await reader.readBlocksInto(
+        direct.map((i) => cids[i]!),
+        direct.map((i) => targets[i]!),
+      )
+      direct.forEach((i, j) => (done[i] = ok[j]!))
+    }
+    const rest: number[] = []
+    for (let i = 0; i < cids.length; i++) if (!done[i]) rest.push(i)
+    if (rest.length === 0) return out
+    const got = await this.load(
+      rest.map((i) => cids[i]!),
+      fetch,
+    )
+    rest.forEach((i, j) => (out[i] = got[j]))
+    return out
   }
 
   /** Every block, from the store, else (with `fetch`) from the fetcher; NEEDS_FETCH otherwise. */

@@ -6,7 +6,7 @@ import { BlockLoader } from './block-loader.js'
 import { encodeStream, encodeWhole } from './encode.js'
 import { decodeIndex } from './index-block.js'
 import type { BlockFetcher, BlockWriter } from './interface.js'
-import { walkBlocks, walkRange } from './value-walk.js'
+import { collectRange, walkBlocks, walkRange } from './value-walk.js'
 
 /** Eager values up to this many bytes are stored inline in their tree entry; lazy values never are. */
 export const INLINE_MAX = 1024
@@ -146,18 +146,7 @@ export class ValueStore {
     return decodeIndex(blockBytes, cid).children
   }
 
-  async #collect(link: CID, size: number, from: number, to: number, fetch: boolean): Promise<Uint8Array> {
-    let out: Uint8Array | undefined
-    let at = 0
-    for await (const piece of walkRange(this.#loader, link, size, from, to, fetch)) {
-      // Allocated only once the root has been checked against `size`.
-      out ??= new Uint8Array(to - from)
-      out.set(piece, at)
-      at += piece.length
-    }
-    if (at !== to - from) {
-      throw LedgerError.integrity(`value ${link.toString()} yielded ${at} bytes, ${to - from} expected`)
-    }
-    return out ?? new Uint8Array(0)
+  #collect(link: CID, size: number, from: number, to: number, fetch: boolean): Promise<Uint8Array> {
+    return collectRange(this.#loader, { root: link, size, from, to, fetch })
   }
 }

@@ -28,6 +28,15 @@ function mismatch(cid: CID, why: string): LedgerError {
 /** Chunk batches loading at once ahead of the consumer (bounds a streaming reader's memory). */
 const LOAD_WINDOW = 3
 
+/** The bytes `[from, to)` of the value whose root is `root` (`size` bytes); `fetch` from peers. */
+export interface ValueRange {
+  readonly root: CID
+  readonly size: number
+  readonly from: number
+  readonly to: number
+  readonly fetch: boolean
+}
+
 /**
  * Yields, in order, the bytes `[from, to)` of the value whose root is `root` (`size` bytes), as
  * views into the loaded chunks. Only the index blocks and chunks overlapping the range are loaded:
@@ -43,56 +52,112 @@ export async function* walkRange(
   to: number,
   fetch: boolean,
 ): AsyncGenerator<Uint8Array> {
-  const leaves = leafParts(loader, [{ cid: root, size, from, to }], 0, fetch)
-  const window: { parts: Part[]; blocks: Promise<Uint8Array[]> }[] = []
+  const load = (parts: Part[]): Promise<Uint8Array[]> =>
+    loader.load(
+      parts.map((p) => p.cid),
+      fetch,
+    )
+  const range = { root, size, from, to, fetch }
+  for await (const { parts, result: blocks } of windowed(leafBatches(loader, range), load)) {
+    for (let j = 0; j < blocks.length; j++) {
+      const part = parts[j]!
+      const bytes = blocks[j]!
+      if (bytes.length !== part.size) throw mismatch(part.cid, `holds ${bytes.length} bytes, ${part.size} expected`)
+      if (part.to > part.from) yield bytes.subarray(part.from, part.to)
+    }
+  }
+}
+
+/**
+ * The bytes `[from, to)` of the value as one new array, checked as `walkRange` checks them. Whole
+ * chunks are read straight into their place in it where the store can (its value log), so most
+ * bytes are copied once, from the file.
+ */
+export async function collectRange(loader: BlockLoader, range: ValueRange): Promise<Uint8Array> {
+  const { root, from, to, fetch } = range
+  let out: Uint8Array | undefined
+  let at = 0
+  const load = async (parts: Part[]): Promise<{ got: (Uint8Array | undefined)[]; offsets: number[] }> => {
+    // Allocated once the first batch exists: by then the root has been checked against `size`.
+    const dest = (out ??= new Uint8Array(to - from))
+    const offsets: number[] = []
+    const targets: (Uint8Array | undefined)[] = []
+    for (const p of parts) {
+      const length = p.to - p.from
+      if (at + length > dest.length) throw mismatch(root, `yields more than the ${to - from} bytes expected`)
+      offsets.push(at)
+      targets.push(p.from === 0 && p.to === p.size ? dest.subarray(at, at + length) : undefined)
+      at += length
+    }
+    const got = await loader.loadInto(
+      parts.map((p) => p.cid),
+      targets,
+      fetch,
+    )
+    return { got, offsets }
+  }
+  for await (const { parts, result } of windowed(leafBatches(loader, range), load)) {
+    for (let j = 0; j < parts.length; j++) {
+      const bytes = result.got[j]
+      if (bytes === undefined) continue // read in place (the store checked its length)
+      const part = parts[j]!
+      if (bytes.length !== part.size) throw mismatch(part.cid, `holds ${bytes.length} bytes, ${part.size} expected`)
+      out!.set(bytes.subarray(part.from, part.to), result.offsets[j])
+    }
+  }
+  if (at !== to - from) throw mismatch(root, `yields ${at} bytes, ${to - from} expected`)
+  return out ?? new Uint8Array(0)
+}
+
+/** The leaf parts of `[from, to)` in batches of ≤ LOAD_BATCH blocks and ≤ the batch bytes, in order. */
+async function* leafBatches(loader: BlockLoader, range: ValueRange): AsyncGenerator<Part[]> {
+  const { root, size, from, to, fetch } = range
   const batchBytes = fetch ? LOAD_BATCH_BYTES : LOCAL_BATCH_BYTES
-  let pending: Part | undefined
+  let parts: Part[] = []
+  let bytes = 0
+  for await (const part of leafParts(loader, [{ cid: root, size, from, to }], 0, fetch)) {
+    if (parts.length > 0 && (parts.length >= LOAD_BATCH || bytes + part.size > batchBytes)) {
+      yield parts
+      parts = []
+      bytes = 0
+    }
+    parts.push(part)
+    bytes += part.size
+  }
+  if (parts.length > 0) yield parts
+}
+
+/**
+ * Starts `load` on each batch with up to LOAD_WINDOW batches in flight ahead of the consumer and
+ * yields the results in order. Loads abandoned by an early exit are left to settle unobserved.
+ */
+async function* windowed<R>(
+  batches: AsyncGenerator<Part[]>,
+  load: (parts: Part[]) => Promise<R>,
+): AsyncGenerator<{ parts: Part[]; result: R }> {
+  const window: { parts: Part[]; result: Promise<R> }[] = []
   let exhausted = false
   const fill = async (): Promise<void> => {
     while (!exhausted && window.length < LOAD_WINDOW) {
-      const parts: Part[] = []
-      let bytes = 0
-      while (parts.length < LOAD_BATCH && bytes < batchBytes) {
-        let part = pending
-        pending = undefined
-        if (part === undefined) {
-          const next = await leaves.next()
-          if (next.done === true) {
-            exhausted = true
-            break
-          }
-          part = next.value
-        }
-        if (parts.length > 0 && bytes + part.size > batchBytes) {
-          pending = part
-          break
-        }
-        parts.push(part)
-        bytes += part.size
+      const next = await batches.next()
+      if (next.done === true) {
+        exhausted = true
+        break
       }
-      if (parts.length === 0) break
-      const blocks = loader.load(
-        parts.map((p) => p.cid),
-        fetch,
-      )
-      blocks.catch(() => {}) // awaited below; this only keeps an abandoned prefetch from going unhandled
-      window.push({ parts, blocks })
+      const result = load(next.value)
+      result.catch(() => {}) // awaited below; this only keeps an abandoned prefetch from going unhandled
+      window.push({ parts: next.value, result })
     }
   }
   try {
     await fill()
     for (let batch = window.shift(); batch !== undefined; batch = window.shift()) {
-      const blocks = await batch.blocks
+      const result = await batch.result
       await fill()
-      for (let j = 0; j < blocks.length; j++) {
-        const part = batch.parts[j]!
-        const bytes = blocks[j]!
-        if (bytes.length !== part.size) throw mismatch(part.cid, `holds ${bytes.length} bytes, ${part.size} expected`)
-        if (part.to > part.from) yield bytes.subarray(part.from, part.to)
-      }
+      yield { parts: batch.parts, result }
     }
   } finally {
-    await leaves.return(undefined)
+    await batches.return(undefined)
   }
 }
 
