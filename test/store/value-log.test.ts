@@ -5,6 +5,7 @@ import { encodeBlock, rawBlock, type Block } from '../../src/codec/index.js'
 import { LedgerError } from '../../src/errors/index.js'
 import { Store } from '../../src/store/index.js'
 import { tempDir } from '../helpers/ledgers.js'
+import { valueLogBytes } from '../helpers/value-log.js'
 
 /** A raw block of `size` bytes derived from `seed`. */
 function chunk(seed: number, size: number): Block {
@@ -13,12 +14,6 @@ function chunk(seed: number, size: number): Block {
   return rawBlock(bytes)
 }
 
-/** Total bytes of the value-log segment files in `dir`. */
-function logBytes(dir: string): number {
-  return readdirSync(dir)
-    .filter((n) => n.startsWith('dagkv-values-'))
-    .reduce((sum, n) => sum + statSync(join(dir, n)).size, 0)
-}
 
 const same = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && Buffer.from(a).equals(b)
 
@@ -29,7 +24,7 @@ describe('value log', () => {
     const chunks = [chunk(1, 40_000), chunk(2, 17), chunk(3, 65_536)]
     const node = encodeBlock({ k: ['a'], l: 0 })
     await store.write({ blocks: [...chunks, node] })
-    expect(logBytes(dir)).toBe(40_000 + 17 + 65_536)
+    expect(valueLogBytes(dir)).toBe(40_000 + 17 + 65_536)
     const got = await store.getBlocks([chunks[2]!.cid, node.cid, chunks[0]!.cid, chunks[1]!.cid])
     expect(same(got[0], chunks[2]!.bytes) && same(got[1], node.bytes) && same(got[2], chunks[0]!.bytes)).toBe(true)
     expect(same(got[3], chunks[1]!.bytes)).toBe(true)
@@ -51,7 +46,7 @@ describe('value log', () => {
     const b = chunk(2, 20_000)
     await store.write({ blocks: [a, a, b] })
     await store.write({ blocks: [b, a] })
-    expect(logBytes(dir)).toBe(50_000)
+    expect(valueLogBytes(dir)).toBe(50_000)
     await store.close()
   })
 
@@ -65,7 +60,7 @@ describe('value log', () => {
     expect(same(await second.getBlock(a.cid), a.bytes)).toBe(true)
     const b = chunk(2, 10_000)
     await second.write({ blocks: [b] })
-    expect(logBytes(dir)).toBe(40_000)
+    expect(valueLogBytes(dir)).toBe(40_000)
     const [ra, rb] = await second.getBlocks([a.cid, b.cid])
     expect(same(ra, a.bytes) && same(rb, b.bytes)).toBe(true)
     await second.close()
@@ -97,7 +92,7 @@ describe('value log', () => {
     const a = chunk(1, 30_000)
     await old.write({ blocks: [a] })
     await old.close()
-    expect(logBytes(dir)).toBe(0)
+    expect(valueLogBytes(dir)).toBe(0)
     const store = await Store.open(dir)
     const b = chunk(2, 30_000)
     await store.write({ blocks: [b] })

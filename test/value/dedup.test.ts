@@ -1,4 +1,10 @@
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { Block } from '../../src/codec/index.js'
+import { Store } from '../../src/store/index.js'
+import { ValueStore } from '../../src/value/index.js'
+import { tempDir } from '../helpers/ledgers.js'
+import { valueLogBytes } from '../helpers/value-log.js'
 import { countBlocks, harness, seededBytes } from './helpers.js'
 
 const MiB = 1024 * 1024
@@ -18,6 +24,17 @@ describe('dedup', () => {
     const stored = await countBlocks(store)
     expect(stored.blocks).toBe(first.blocks.length)
     expect(stored.bytes).toBeLessThan(5 * MiB + 64 * 1024)
+    await store.close()
+  })
+
+  it('on disk too: the value log holds the 5 MiB once', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir)
+    const values = new ValueStore(store, { putBlocks: (blocks: Block[]) => store.write({ blocks }) })
+    const bytes = seededBytes(5 * MiB, 5)
+    for (let i = 0; i < 100; i++) await store.write({ blocks: values.encode(bytes.slice(), 'lazy').blocks })
+    expect(valueLogBytes(dir)).toBe(5 * MiB)
+    expect((await countBlocks(store)).blocks).toBe(values.encode(bytes, 'lazy').blocks.length)
     await store.close()
   })
 
