@@ -39,6 +39,16 @@ describe('values on a disk store (chunks read straight from the value log)', () 
     await store.close()
   })
 
+  it('reads a value that repeats one chunk many times', async () => {
+    const { store, values } = await diskValues(join(tempDir(), 'db'))
+    const zeros = new Uint8Array(3 * MiB)
+    const { ref, blocks } = values.encode(zeros, 'eager')
+    await store.write({ blocks })
+    expect(equalBytes(await values.read(ref), zeros)).toBe(true)
+    expect(equalBytes(await values.readRange(ref, 100_000, 200_000), zeros.subarray(0, 200_000))).toBe(true)
+    await store.close()
+  })
+
   it('mixes chunks in the log with chunks an older store kept in LevelDB', async () => {
     const dir = join(tempDir(), 'db')
     const data = seededBytes(2 * MiB, 7)
