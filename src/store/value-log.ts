@@ -12,6 +12,8 @@ export interface LogPointer {
 
 /** A segment file is closed to new bytes once it holds this many (a block never spans two). */
 export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * 1024
+/** Segment files kept open at once, beyond those in use. */
+const MAX_OPEN_SEGMENTS = 32
 /** Neighbouring blocks are read in one `read` while the range stays under this. */
 const MAX_READ_BYTES = 8 * 1024 * 1024
 /** A gap this small between two wanted blocks is read through rather than split. */
@@ -47,7 +49,8 @@ export function decodePointer(bytes: Uint8Array): LogPointer {
 export class ValueLog {
   readonly #dir: string
   readonly #segmentBytes: number
-  readonly #handles = new Map<number, Promise<fs.FileHandle>>()
+  /** Open segment files (a bounded set: idle ones beyond MAX_OPEN_SEGMENTS are closed). */
+  readonly #handles = new Map<number, { fh: Promise<fs.FileHandle>; users: number }>()
   /** Reads and writes under way: `close` waits for them before closing the files. */
   readonly #busy = new Set<Promise<unknown>>()
   #file: number
@@ -102,27 +105,10 @@ export class ValueLog {
     return pointers
   }
 
-  async #writeRun(file: number, offset: number, parts: Uint8Array[]): Promise<void> {
-    const fh = await this.#handle(file)
-    let at = offset
-    // writev may write less than asked; carry on from where it stopped.
-    let rest = parts
-    while (rest.length > 0) {
-      const { bytesWritten } = await fh.writev(rest, at)
-      at += bytesWritten
-      let skip = bytesWritten
-      const next: Uint8Array[] = []
-      for (const p of rest) {
-        if (skip >= p.length) {
-          skip -= p.length
-          continue
-        }
-        next.push(skip > 0 ? p.subarray(skip) : p)
-        skip = 0
-      }
-      rest = next
-    }
+  #writeRun(file: number, offset: number, parts: Uint8Array[]): Promise<void> {
+    return this.#use(file, true, (fh) => writeFully(fh, offset, parts))
   }
+
 
   /**
    * Reads the blocks at `pointers` (any order); blocks close together in one segment are read in
@@ -198,33 +184,65 @@ export class ValueLog {
   }
 
   async #readRange(file: number, offset: number, length: number): Promise<Uint8Array> {
-    const fh = await this.#handle(file)
     // Not zero-filled: every byte is read into (or the read fails).
     const slow = Buffer.allocUnsafeSlow(length)
     const buf = new Uint8Array(slow.buffer, slow.byteOffset, length)
-    await this.#readFull(file, offset, buf, fh)
+    await this.#readFull(file, offset, buf)
     return buf
   }
 
   /** Fills `buf` from `offset` of segment `file`; DATA_INTEGRITY_ERROR if the file ends first. */
-  async #readFull(file: number, offset: number, buf: Uint8Array, handle?: fs.FileHandle): Promise<void> {
-    const fh = handle ?? (await this.#handle(file))
-    let got = 0
-    while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got)
-      if (bytesRead === 0) throw LedgerError.integrity(`value log ${segmentName(file)} ends before a stored block`)
-      got += bytesRead
+  #readFull(file: number, offset: number, buf: Uint8Array): Promise<void> {
+    return this.#use(file, false, async (fh) => {
+      let got = 0
+      while (got < buf.length) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got)
+        if (bytesRead === 0) throw LedgerError.integrity(`value log ${segmentName(file)} ends before a stored block`)
+        got += bytesRead
+      }
+    })
+  }
+
+  /**
+   * Runs `fn` on segment `file`, opened (created for writes) if need be. A pointer to a segment
+   * that does not exist is DATA_INTEGRITY_ERROR. Idle segments beyond the bound are closed.
+   */
+  async #use<T>(file: number, create: boolean, fn: (fh: fs.FileHandle) => Promise<T>): Promise<T> {
+    let entry = this.#handles.get(file)
+    if (entry === undefined) {
+      const path = join(this.#dir, segmentName(file))
+      const fh = fs.open(path, create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR)
+      const created = { fh, users: 0 }
+      this.#handles.set(file, created)
+      fh.catch(() => {
+        if (this.#handles.get(file) === created) this.#handles.delete(file)
+      })
+      entry = created
+    }
+    entry.users++
+    try {
+      let fh: fs.FileHandle
+      try {
+        fh = await entry.fh
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'ENOENT') throw LedgerError.integrity(`value log ${segmentName(file)} is missing`)
+        throw err
+      }
+      return await fn(fh)
+    } finally {
+      entry.users--
+      this.#closeIdle()
     }
   }
 
-  #handle(file: number): Promise<fs.FileHandle> {
-    let h = this.#handles.get(file)
-    if (h === undefined) {
-      h = fs.open(join(this.#dir, segmentName(file)), constants.O_RDWR | constants.O_CREAT)
-      h.catch(() => this.#handles.delete(file))
-      this.#handles.set(file, h)
+  #closeIdle(): void {
+    if (this.#handles.size <= MAX_OPEN_SEGMENTS) return
+    for (const [file, entry] of this.#handles) {
+      if (this.#handles.size <= MAX_OPEN_SEGMENTS) break
+      if (entry.users > 0 || file === this.#file) continue
+      this.#handles.delete(file)
+      entry.fh.then((fh) => fh.close()).catch(() => undefined)
     }
-    return h
   }
 
   #track<T>(op: Promise<T>): Promise<T> {
@@ -240,6 +258,27 @@ export class ValueLog {
     await Promise.allSettled([...this.#busy])
     const handles = [...this.#handles.values()]
     this.#handles.clear()
-    await Promise.allSettled(handles.map(async (h) => (await h).close()))
+    await Promise.allSettled(handles.map(async (h) => (await h.fh).close()))
+  }
+}
+
+/** Writes `parts` one after another from `offset`, however many calls `writev` needs. */
+async function writeFully(fh: fs.FileHandle, offset: number, parts: Uint8Array[]): Promise<void> {
+  let at = offset
+  let rest = parts
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, at)
+    at += bytesWritten
+    let skip = bytesWritten
+    const next: Uint8Array[] = []
+    for (const p of rest) {
+      if (skip >= p.length) {
+        skip -= p.length
+        continue
+      }
+      next.push(skip > 0 ? p.subarray(skip) : p)
+      skip = 0
+    }
+    rest = next
   }
 }

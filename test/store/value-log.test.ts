@@ -1,4 +1,4 @@
-import { readdirSync, statSync, truncateSync } from 'node:fs'
+import { readdirSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { encodeBlock, rawBlock, type Block } from '../../src/codec/index.js'
@@ -83,6 +83,39 @@ describe('value log', () => {
     await reopened.write({ blocks: [extra] })
     expect(same(await reopened.getBlock(extra.cid), extra.bytes)).toBe(true)
     expect(same(await reopened.getBlock(blocks[0]!.cid), blocks[0]!.bytes)).toBe(true)
+    await reopened.close()
+  })
+
+  it('keeps a bounded number of segment files open and reads from any of them', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir, { segmentBytes: 8_000 })
+    const blocks = Array.from({ length: 60 }, (_, i) => chunk(i, 6_000 + i))
+    for (let i = 0; i < blocks.length; i += 7) await store.write({ blocks: blocks.slice(i, i + 7) })
+    expect(readdirSync(dir).filter((n) => n.startsWith('dagkv-values-')).length).toBe(60)
+    const all = await store.getBlocks(blocks.map((b) => b.cid))
+    expect(all.every((g, i) => same(g, blocks[i]!.bytes))).toBe(true)
+    for (const b of [...blocks].reverse()) expect(same(await store.getBlock(b.cid), b.bytes)).toBe(true)
+    await store.close()
+  })
+
+  it('a pointer to a missing segment file is DATA_INTEGRITY_ERROR and creates no file', async () => {
+    const dir = join(tempDir(), 'db')
+    const store = await Store.open(dir, { segmentBytes: 8_000 })
+    const [a, b] = [chunk(1, 6_000), chunk(2, 6_000)]
+    await store.write({ blocks: [a, b] })
+    await store.close()
+    const first = readdirSync(dir).filter((n) => n.startsWith('dagkv-values-')).sort()[0]!
+    rmSync(join(dir, first))
+    const reopened = await Store.open(dir, { segmentBytes: 8_000 })
+    let err: unknown
+    try {
+      await reopened.getBlock(a.cid)
+    } catch (e) {
+      err = e
+    }
+    expect(LedgerError.is(err, 'DATA_INTEGRITY_ERROR')).toBe(true)
+    expect(readdirSync(dir).includes(first)).toBe(false)
+    expect(same(await reopened.getBlock(b.cid), b.bytes)).toBe(true)
     await reopened.close()
   })
 
