@@ -20,6 +20,8 @@ const MAX_DEPTH = 96
 /** Local presence checks per store read. */
 const CHECK_BATCH = 512
 
+const isValueIndex = (n: Need): boolean => n.kind === 'value' && n.cid.code === DAG_CBOR_CODE
+
 /** A block some received commit needs: a tree node (with its eager values) or a value block. */
 export interface Need {
   readonly cid: CID
@@ -71,13 +73,22 @@ export async function fetchMissing(
     const missing: Need[] = []
     for (let i = 0; i < check.length; i += CHECK_BATCH) {
       const batch = check.slice(i, i + CHECK_BATCH)
-      const stored = await store.getBlocks(batch.map((n) => n.cid))
-      for (let j = 0; j < batch.length; j++) {
-        const need = batch[j]!
-        const bytes = stored[j]
-        if (bytes === undefined) missing.push(need)
-        else if (need.kind === 'value' && need.cid.code === DAG_CBOR_CODE) expand(need, bytes)
-      }
+      // Only a stored value index is read (to expand it); for the rest presence is enough, and
+      // `hasBlocks` answers it without reading chunk bytes from the value log.
+      const indexes = batch.filter(isValueIndex)
+      const others = batch.filter((n) => !isValueIndex(n))
+      const [bytes, present] = await Promise.all([
+        indexes.length === 0 ? [] : store.getBlocks(indexes.map((n) => n.cid)),
+        others.length === 0 ? [] : store.hasBlocks(others.map((n) => n.cid)),
+      ])
+      indexes.forEach((need, j) => {
+        const b = bytes[j]
+        if (b === undefined) missing.push(need)
+        else expand(need, b)
+      })
+      others.forEach((need, j) => {
+        if (!present[j]) missing.push(need)
+      })
     }
     if (missing.length > 0) {
       const got = await requestBlocks(session, missing.map((n) => n.cid), tally, forId)
