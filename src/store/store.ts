@@ -20,8 +20,8 @@ type BatchOp = { type: 'put'; key: Bin; value: Bin } | { type: 'del'; key: Bin }
 
 /** Multicodec of raw blocks: value chunks, the blocks a disk store keeps in its value log. */
 const RAW_CODE = 0x55
-/** Value-log pointers kept in memory (~100 bytes each): recent chunks are read without LevelDB. */
-const POINTER_CACHE_ENTRIES = 65_536
+/** Value-log pointers kept in memory (~200 bytes each, ~1.2 GiB of chunks): recent ones skip LevelDB. */
+const POINTER_CACHE_ENTRIES = 32_768
 
 const cidKey = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byteOffset, cid.bytes.byteLength).toString('base64')
 
