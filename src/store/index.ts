@@ -1,2 +1,2 @@
-export { Store } from './store.js'
+export { Store, type StoreOptions } from './store.js'
 export type { BlockReader, HeadChange, StoreWrite } from './interface.js'

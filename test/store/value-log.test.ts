@@ -1,9 +1,9 @@
 import { readdirSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { encodeBlock, rawBlock, type Block } from '../../src/codec/index.js'
+import { encodeBlock, rawBlock, type Block, type CID } from '../../src/codec/index.js'
 import { LedgerError } from '../../src/errors/index.js'
-import { Store } from '../../src/store/index.js'
+import { Store, type StoreOptions } from '../../src/store/index.js'
 import { tempDir } from '../helpers/ledgers.js'
 import { valueLogBytes } from '../helpers/value-log.js'
 
@@ -16,6 +16,24 @@ function chunk(seed: number, size: number): Block {
 
 
 const same = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && Buffer.from(a).equals(b)
+
+/** Opens the store at `dir`, writes `blocks` in one write, closes it. */
+async function written(dir: string, blocks: Block[], options: StoreOptions = {}): Promise<void> {
+  const store = await Store.open(dir, options)
+  await store.write({ blocks })
+  await store.close()
+}
+
+/** The LedgerError code a read of `cid` fails with (undefined when it succeeds). */
+async function readError(store: Store, cid: CID): Promise<string | undefined> {
+  try {
+    await store.getBlock(cid)
+  } catch (err) {
+    if (err instanceof LedgerError) return err.code
+    throw err
+  }
+  return undefined
+}
 
 describe('value log', () => {
   it('keeps raw blocks in segment files, other blocks in LevelDB, and reads both back', async () => {
@@ -52,10 +70,8 @@ describe('value log', () => {
 
   it('reads back after a reopen and appends after the old end', async () => {
     const dir = join(tempDir(), 'db')
-    const first = await Store.open(dir)
     const a = chunk(1, 30_000)
-    await first.write({ blocks: [a] })
-    await first.close()
+    await written(dir, [a])
     const second = await Store.open(dir)
     expect(same(await second.getBlock(a.cid), a.bytes)).toBe(true)
     const b = chunk(2, 10_000)
@@ -100,20 +116,12 @@ describe('value log', () => {
 
   it('a pointer to a missing segment file is DATA_INTEGRITY_ERROR and creates no file', async () => {
     const dir = join(tempDir(), 'db')
-    const store = await Store.open(dir, { segmentBytes: 8_000 })
     const [a, b] = [chunk(1, 6_000), chunk(2, 6_000)]
-    await store.write({ blocks: [a, b] })
-    await store.close()
+    await written(dir, [a, b], { segmentBytes: 8_000 })
     const first = readdirSync(dir).filter((n) => n.startsWith('dagkv-values-')).sort()[0]!
     rmSync(join(dir, first))
     const reopened = await Store.open(dir, { segmentBytes: 8_000 })
-    let err: unknown
-    try {
-      await reopened.getBlock(a.cid)
-    } catch (e) {
-      err = e
-    }
-    expect(LedgerError.is(err, 'DATA_INTEGRITY_ERROR')).toBe(true)
+    expect(await readError(reopened, a.cid)).toBe('DATA_INTEGRITY_ERROR')
     expect(readdirSync(dir).includes(first)).toBe(false)
     expect(same(await reopened.getBlock(b.cid), b.bytes)).toBe(true)
     await reopened.close()
@@ -121,10 +129,8 @@ describe('value log', () => {
 
   it('still reads raw blocks a store without the log kept in LevelDB', async () => {
     const dir = join(tempDir(), 'db')
-    const old = await Store.open(dir, { valueLog: false })
     const a = chunk(1, 30_000)
-    await old.write({ blocks: [a] })
-    await old.close()
+    await written(dir, [a], { valueLog: false })
     expect(valueLogBytes(dir)).toBe(0)
     const store = await Store.open(dir)
     const b = chunk(2, 30_000)
@@ -137,20 +143,12 @@ describe('value log', () => {
 
   it('a segment cut short is DATA_INTEGRITY_ERROR on read, not a hang or a crash', async () => {
     const dir = join(tempDir(), 'db')
-    const store = await Store.open(dir)
     const a = chunk(1, 30_000)
-    await store.write({ blocks: [a] })
-    await store.close()
+    await written(dir, [a])
     const segment = readdirSync(dir).find((n) => n.startsWith('dagkv-values-'))!
     truncateSync(join(dir, segment), 1000)
     const reopened = await Store.open(dir)
-    let err: unknown
-    try {
-      await reopened.getBlock(a.cid)
-    } catch (e) {
-      err = e
-    }
-    expect(LedgerError.is(err, 'DATA_INTEGRITY_ERROR')).toBe(true)
+    expect(await readError(reopened, a.cid)).toBe('DATA_INTEGRITY_ERROR')
     await reopened.close()
   })
 
