@@ -1,11 +1,11 @@
 import { ClassicLevel } from 'classic-level'
+import { LRUCache } from 'lru-cache'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
-import { CID, compareBytes, fromHex, toHex, type Block } from '../codec/index.js'
+import { CID, RAW_CODE, compareBytes, fromHex, toHex, type Block } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { BlockReader, StoreWrite } from './interface.js'
 import { acquirePath, releasePath } from './lock-registry.js'
-import { LRUCache } from 'lru-cache'
 import { decodePointer, encodePointer, ValueLog, type LogPointer } from './value-log.js'
 
 type Bin = Uint8Array
@@ -18,8 +18,6 @@ const EMPTY = new Uint8Array(0)
 
 type BatchOp = { type: 'put'; key: Bin; value: Bin } | { type: 'del'; key: Bin }
 
-/** Multicodec of raw blocks: value chunks, the blocks a disk store keeps in its value log. */
-const RAW_CODE = 0x55
 /** Value-log pointers kept in memory (~200 bytes each, ~1.2 GiB of chunks): recent ones skip LevelDB. */
 const POINTER_CACHE_ENTRIES = 32_768
 
@@ -33,6 +31,7 @@ export interface StoreOptions {
   segmentBytes?: number
 }
 
+/** Raw blocks (value chunks) are the ones a disk store keeps in its value log. */
 const isRaw = (cid: CID): boolean => cid.code === RAW_CODE
 
 function hasCode(err: unknown, code: string): boolean {
