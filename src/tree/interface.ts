@@ -45,9 +45,9 @@ export interface ApplyOptions {
    */
   onBlocks?: ((blocks: Block[]) => void) | undefined
   /**
-   * Moves the base tree's rewritten nodes to a smaller side cache: a commit replaces them in the
-   * page's head, and in the main cache they would push out the unchanged nodes the next commit
-   * reads. A diff against the old version still finds them while they are recent.
+   * Drops the base tree's rewritten nodes from the decoded-node cache at the next apply with this
+   * option: a commit replaces them in the page's head, and kept they would push out the unchanged
+   * nodes later commits read. Until then a diff against the old version still finds them.
    */
   evictReplaced?: boolean | undefined
 }
