@@ -25,7 +25,10 @@ const cidKey = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byt
 
 /** Options of `Store.open` beyond the path (for tests and tools). */
 export interface StoreOptions {
-  /** Keep raw blocks (value chunks) in append-only files beside the tables. @default true on disk */
+  /**
+   * Keep raw blocks (value chunks) in append-only files beside the tables. @default true on disk.
+   * `false` is for tests of older stores: chunks already in a log are not seen without it.
+   */
   valueLog?: boolean
   /** Bytes per value-log segment file. */
   segmentBytes?: number
