@@ -1,5 +1,6 @@
 import { readdirSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeBlock, rawBlock, type Block, type CID } from '../../src/codec/index.js'
 import { LedgerError } from '../../src/errors/index.js'
@@ -159,5 +160,44 @@ describe('value log', () => {
     expect(same(await store.getBlock(a.cid), a.bytes)).toBe(true)
     expect(await store.hasBlocks([a.cid])).toEqual([true])
     await store.close()
+  })
+})
+
+describe('value log (property)', () => {
+  it('any sequence of writes and reopens keeps every block, each stored once', async () => {
+    const runs = Number(process.env.DAGKV_NUM_RUNS ?? 15)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 20_000, max: 200_000 }),
+        fc.array(
+          fc.record({
+            blocks: fc.array(fc.record({ seed: fc.integer({ min: 0, max: 30 }), size: fc.integer({ min: 1, max: 40_000 }) }), { maxLength: 6 }),
+            reopen: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        async (segmentBytes, steps) => {
+          const dir = join(tempDir(), 'db')
+          let store = await Store.open(dir, { segmentBytes })
+          const written = new Map<string, Block>()
+          for (const step of steps) {
+            // The same seed and size give the same block: duplicates within and across writes.
+            const blocks = step.blocks.map((b) => chunk(b.seed, b.size))
+            await store.write({ blocks })
+            for (const b of blocks) written.set(b.cid.toString(), b)
+            if (step.reopen) {
+              await store.close()
+              store = await Store.open(dir, { segmentBytes })
+            }
+          }
+          const all = [...written.values()]
+          const got = await store.getBlocks(all.map((b) => b.cid))
+          expect(got.every((g, i) => same(g, all[i]!.bytes))).toBe(true)
+          expect(valueLogBytes(dir)).toBe(all.reduce((sum, b) => sum + b.bytes.length, 0))
+          await store.close()
+        },
+      ),
+      { numRuns: runs },
+    )
   })
 })
