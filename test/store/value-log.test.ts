@@ -2,11 +2,11 @@ import { readdirSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeBlock, rawBlock, type Block, type CID } from '../../src/codec/index.js'
-import { LedgerError } from '../../src/errors/index.js'
+import { encodeBlock, rawBlock, type Block } from '../../src/codec/index.js'
 import { Store, type StoreOptions } from '../../src/store/index.js'
 import { tempDir } from '../helpers/ledgers.js'
 import { valueLogBytes } from '../helpers/value-log.js'
+import { expectCode } from '../value/helpers.js'
 
 /** A raw block of `size` bytes derived from `seed`. */
 function chunk(seed: number, size: number): Block {
@@ -23,17 +23,6 @@ async function written(dir: string, blocks: Block[], options: StoreOptions = {})
   const store = await Store.open(dir, options)
   await store.write({ blocks })
   await store.close()
-}
-
-/** The LedgerError code a read of `cid` fails with (undefined when it succeeds). */
-async function readError(store: Store, cid: CID): Promise<string | undefined> {
-  try {
-    await store.getBlock(cid)
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code
-    throw err
-  }
-  return undefined
 }
 
 describe('value log', () => {
@@ -122,7 +111,7 @@ describe('value log', () => {
     const first = readdirSync(dir).filter((n) => n.startsWith('dagkv-values-')).sort()[0]!
     rmSync(join(dir, first))
     const reopened = await Store.open(dir, { segmentBytes: 8_000 })
-    expect(await readError(reopened, a.cid)).toBe('DATA_INTEGRITY_ERROR')
+    await expectCode(reopened.getBlock(a.cid), 'DATA_INTEGRITY_ERROR')
     expect(readdirSync(dir).includes(first)).toBe(false)
     expect(same(await reopened.getBlock(b.cid), b.bytes)).toBe(true)
     await reopened.close()
@@ -149,7 +138,7 @@ describe('value log', () => {
     const segment = readdirSync(dir).find((n) => n.startsWith('dagkv-values-'))!
     truncateSync(join(dir, segment), 1000)
     const reopened = await Store.open(dir)
-    expect(await readError(reopened, a.cid)).toBe('DATA_INTEGRITY_ERROR')
+    await expectCode(reopened.getBlock(a.cid), 'DATA_INTEGRITY_ERROR')
     await reopened.close()
   })
 
