@@ -62,19 +62,36 @@ export interface EntryRun {
 /** In-order iteration over [start, end), entry by entry (see `iterateRuns`). */
 export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOptions = {}): AsyncGenerator<TreeEntry> {
   const reverse = opts.reverse === true
-  for await (const { node, from, to } of iterateRuns(store, root, opts)) {
-    if (reverse) for (let i = to - 1; i >= from; i--) yield node.entryAt(i)
-    else for (let i = from; i < to; i++) yield node.entryAt(i)
+  for await (const runs of iterateRuns(store, root, opts)) {
+    for (const { node, from, to } of runs) {
+      if (reverse) for (let i = to - 1; i >= from; i--) yield node.entryAt(i)
+      else for (let i = from; i < to; i++) yield node.entryAt(i)
+    }
   }
+}
+
+/** A batch of runs is handed out once it holds this many entries (or a node must be loaded). */
+const RUN_BATCH_ENTRIES = 256
+
+/** Where a descent stands: the next node to enter and the interval bounds it must lie in. */
+interface Descent {
+  cid: CID | null
+  parent: Node | null
+  loN: Node | null
+  loI: number
+  hiN: Node | null
+  hiI: number
+  readonly bound: Uint8Array | undefined
 }
 
 /**
  * In-order iteration over [start, end), ascending or descending, at most `limit` entries, as
- * runs of entries that need no node load between them (a leaf's entries come as one run): one
- * async step per run, not per entry. Holds one path of nodes (O(height)); loads each node when
- * the walk reaches it.
+ * runs of entries that need no node load between them (a leaf's entries come as one run),
+ * batched: runs over cached nodes are collected without an async step, and a batch is handed
+ * out when it holds `RUN_BATCH_ENTRIES` entries or before waiting for a load. Holds one path of
+ * nodes (O(height)); loads each node when the walk reaches it.
  */
-export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptions = {}): AsyncGenerator<EntryRun> {
+export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptions = {}): AsyncGenerator<EntryRun[]> {
   const { start, end } = opts
   let left = opts.limit ?? Infinity
   if (!(left > 0)) return
@@ -100,44 +117,49 @@ export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptio
     if (cids.length > 0) store.prefetch(cids)
   }
 
-  // Descends from `cid` (a child of `parent`, or the root) to the first entry at or after `start`
-  // (in reverse: the last before `end`), one frame per level. `bound` applies to this descent only.
-  const descend = async (
-    cid: CID | null,
-    parent: Node | null,
-    loN: Node | null,
-    loI: number,
-    hiN: Node | null,
-    hiI: number,
-    bound: Uint8Array | undefined,
-  ): Promise<void> => {
-    while (cid !== null) {
-      const node = store.cached(cid) ?? (await store.load(cid))
-      if (parent !== null) checkPlace(node, parent.level, loN, loI, hiN, hiI)
-      const i = bound === undefined ? (reverse ? node.n : 0) : node.lowerBound(bound)
-      const frame: Frame = { node, i, loN, loI, hiN, hiI, ahead: 0 }
-      stack.push(frame)
-      prefetch(frame, i)
-      cid = node.child(i)
-      if (i > 0) {
-        loN = node
-        loI = i - 1
-      }
-      if (i < node.n) {
-        hiN = node
-        hiI = i
-      }
-      parent = node
+  // Enters `node` (the node `d.cid` names) on a descent to the first entry at or after the
+  // bound (in reverse: the last before it): pushes its frame and moves `d` to the child to enter.
+  const enter = (d: Descent, node: Node): void => {
+    if (d.parent !== null) checkPlace(node, d.parent.level, d.loN, d.loI, d.hiN, d.hiI)
+    const i = d.bound === undefined ? (reverse ? node.n : 0) : node.lowerBound(d.bound)
+    const frame: Frame = { node, i, loN: d.loN, loI: d.loI, hiN: d.hiN, hiI: d.hiI, ahead: 0 }
+    stack.push(frame)
+    prefetch(frame, i)
+    d.cid = node.child(i)
+    if (i > 0) {
+      d.loN = node
+      d.loI = i - 1
     }
+    if (i < node.n) {
+      d.hiN = node
+      d.hiI = i
+    }
+    d.parent = node
+  }
+  const descendLoading = async (d: Descent): Promise<void> => {
+    while (d.cid !== null) enter(d, store.cached(d.cid) ?? (await store.load(d.cid)))
+  }
+  // Descends through cached nodes without an async step; the promise when a node must be loaded.
+  const descend = (d: Descent): Promise<void> | undefined => {
+    while (d.cid !== null) {
+      const node = store.cached(d.cid)
+      if (node === undefined) return descendLoading(d)
+      enter(d, node)
+    }
+    return undefined
   }
 
+  let batch: EntryRun[] = []
+  let inBatch = 0
+  const first = descend({ cid: root, parent: null, loN: null, loI: 0, hiN: null, hiI: 0, bound: reverse ? end : start })
+  if (first !== undefined) await first
   // Each step emits the frame's entries up to the next child to visit (or a bound), then
   // descends into that child. Child i lies between entries i - 1 and i.
-  await descend(root, null, null, 0, null, 0, reverse ? end : start)
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!
     const node = top.node
     let stop = false
+    let loading: Promise<void> | undefined
     if (reverse) {
       if (top.i === 0) {
         stack.pop()
@@ -158,11 +180,14 @@ export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptio
         if (node.child(i) !== null) break
       }
       top.i = i
-      if (i < to) yield { node, from: i, to }
-      if (stop) return
+      if (i < to) {
+        batch.push({ node, from: i, to })
+        inBatch += to - i
+      }
+      if (stop) break
       const c = node.child(i)
       prefetch(top, i)
-      if (c !== null) await descend(c, node, i > 0 ? node : top.loN, i > 0 ? i - 1 : top.loI, node, i, undefined)
+      if (c !== null) loading = descend({ cid: c, parent: node, loN: i > 0 ? node : top.loN, loI: i > 0 ? i - 1 : top.loI, hiN: node, hiI: i, bound: undefined })
     } else {
       if (top.i === node.n) {
         stack.pop()
@@ -183,11 +208,24 @@ export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptio
         if (node.child(i) !== null) break
       }
       top.i = i
-      if (i > from) yield { node, from, to: i }
-      if (stop) return
+      if (i > from) {
+        batch.push({ node, from, to: i })
+        inBatch += i - from
+      }
+      if (stop) break
       const c = node.child(i)
       prefetch(top, i)
-      if (c !== null) await descend(c, node, node, i - 1, i < node.n ? node : top.hiN, i < node.n ? i : top.hiI, undefined)
+      if (c !== null) {
+        const hi = i < node.n
+        loading = descend({ cid: c, parent: node, loN: node, loI: i - 1, hiN: hi ? node : top.hiN, hiI: hi ? i : top.hiI, bound: undefined })
+      }
     }
+    if (batch.length > 0 && (loading !== undefined || inBatch >= RUN_BATCH_ENTRIES)) {
+      yield batch
+      batch = []
+      inBatch = 0
+    }
+    if (loading !== undefined) await loading
   }
+  if (batch.length > 0) yield batch
 }

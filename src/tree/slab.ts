@@ -1,24 +1,29 @@
 /**
  * Hands out views of larger buffers, not zero-filled (Buffer.allocUnsafeSlow: callers write every
- * byte). A request over half a chunk gets its own buffer.
+ * byte). A request over half a chunk gets its own buffer. With `first`, buffers start that small
+ * and double up to `chunk`, so a slab that serves a few bytes does not take a whole chunk.
  */
 export class Slab {
   readonly #chunk: number
+  #next: number
   #buf: ArrayBuffer = new ArrayBuffer(0)
   #at = 0
   #end = 0
 
-  constructor(chunk: number) {
+  constructor(chunk: number, first = chunk) {
     this.#chunk = chunk
+    this.#next = Math.min(first, chunk)
   }
 
   take(size: number): Uint8Array {
     if (this.#at + size > this.#end) {
       if (size > this.#chunk >>> 1) return new Uint8Array(size)
-      const b = Buffer.allocUnsafeSlow(this.#chunk)
+      const bytes = Math.max(this.#next, size)
+      this.#next = Math.min(this.#chunk, this.#next * 2)
+      const b = Buffer.allocUnsafeSlow(bytes)
       this.#buf = b.buffer
       this.#at = b.byteOffset
-      this.#end = this.#at + this.#chunk
+      this.#end = this.#at + bytes
     }
     const out = new Uint8Array(this.#buf, this.#at, size)
     this.#at += size

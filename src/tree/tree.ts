@@ -6,7 +6,7 @@ import { mergeTrees } from './merge3.js'
 import type { ApplyOptions, ApplyResult, BothChanged, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
 import { decodeNode, nodeLinks } from './node-decode.js'
 import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
-import { ownedRun, type EntryMaker } from './owned-run.js'
+import { ownedRun, scanSlab, type EntryMaker } from './owned-run.js'
 import { getEntry, iterateEntries, iterateRuns } from './read.js'
 
 export interface TreeOptions {
@@ -71,7 +71,16 @@ export class Tree {
    */
   async *ownedBatches<T>(root: CID, opts: RangeOptions, make: EntryMaker<T>, keysOnly = false): AsyncGenerator<T[]> {
     const reverse = opts.reverse === true
-    for await (const run of iterateRuns(this.#nodes, root, opts)) yield ownedRun(run, reverse, make, keysOnly)
+    const slab = scanSlab()
+    for await (const runs of iterateRuns(this.#nodes, root, opts)) {
+      if (runs.length === 1) {
+        yield ownedRun(runs[0]!, reverse, make, keysOnly, slab)
+        continue
+      }
+      const out: T[] = []
+      for (const run of runs) ownedRun(run, reverse, make, keysOnly, slab, out)
+      yield out
+    }
   }
 
   /**
