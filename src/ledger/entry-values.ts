@@ -1,7 +1,7 @@
 import { ownBytes } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { CID } from '../codec/index.js'
-import type { EntryMaker } from '../tree/index.js'
+import type { EntryMaker, Slab } from '../tree/index.js'
 import type { DiffItem, Priority, TreeEntry, ValueRef } from '../tree/interface.js'
 import type { Engine } from './engine.js'
 import type { Entry } from './interface.js'
@@ -53,18 +53,18 @@ export interface SnapshotDiffItem {
 }
 
 /**
- * A diff item whose values are inline, with its key and values copied into one fresh buffer
- * (one allocation instead of five); the entries share the item's key array. Undefined when a
- * value is a link (see `linkedDiffItem`).
+ * A diff item whose values are inline, with its key and values copied into one run of the diff's
+ * own slab (no allocation per item; see `scanSlab`); the entries share the item's key array.
+ * Undefined when a value is a link (see `linkedDiffItem`).
  */
-export function ownedDiffItem(d: DiffItem): SnapshotDiffItem | undefined {
+export function ownedDiffItem(d: DiffItem, slab: Slab): SnapshotDiffItem | undefined {
   const b = d.before?.value
   const a = d.after?.value
   if ((b !== undefined && !('inline' in b)) || (a !== undefined && !('inline' in a))) return undefined
   const bv = b?.inline
   const av = a?.inline
   const k = d.key
-  const copy = new Uint8Array(k.length + (bv?.length ?? 0) + (av?.length ?? 0))
+  const copy = slab.take(k.length + (bv?.length ?? 0) + (av?.length ?? 0))
   copy.set(k, 0)
   const key = copy.subarray(0, k.length)
   const item: SnapshotDiffItem = { key }

@@ -1,11 +1,11 @@
 import { compareBytes, ownBytes, prefixEnd, startsWith, type CID } from '../codec/index.js'
 import type { Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
-import type { EntryMaker } from '../tree/index.js'
+import { scanSlab, type EntryMaker } from '../tree/index.js'
 import type { RangeOptions, TreeEntry } from '../tree/interface.js'
 import type { Engine } from './engine.js'
 import { BatchIterator } from './batch-iterator.js'
-import { keyOf, linkedDiffItem, linkedEntry, makeEntry, ownedDiffItem, type LinkedEntry } from './entry-values.js'
+import { keyOf, linkedDiffItem, linkedEntry, makeEntry, ownedDiffItem, type LinkedEntry, type SnapshotDiffItem } from './entry-values.js'
 import type { Bytes, Entry, KeyLike } from './interface.js'
 import { decodeToken, encodeToken } from './paging-token.js'
 import { optionalBoolean, optionalCount, optionsObject, optionalKey, toInteger, toKey } from './validate.js'
@@ -142,7 +142,11 @@ export class Snapshot {
   }
 
   /** Every key whose entry differs, ascending: `before` here, `after` in `other`. */
-  async *diff(other: Snapshot): AsyncGenerator<{ key: Bytes; before?: Entry; after?: Entry }> {
+  diff(other: Snapshot): AsyncIterableIterator<{ key: Bytes; before?: Entry; after?: Entry }> {
+    return new BatchIterator(this.#diffBatches(other))
+  }
+
+  async *#diffBatches(other: Snapshot): AsyncGenerator<SnapshotDiffItem[]> {
     this.#engine.assertOpen()
     if (!(other instanceof Snapshot)) throw LedgerError.invalidArgument('diff needs a Snapshot')
     const lo = maxKey(this.#prefix, other.prefix)
@@ -150,9 +154,14 @@ export class Snapshot {
     const range: { start?: Uint8Array; end?: Uint8Array } = {}
     if (lo !== undefined && lo.length > 0) range.start = lo
     if (hi !== undefined) range.end = hi
-    for await (const d of this.#engine.tree.diff(this.root, other.root, range)) {
-      if (!startsWith(d.key, this.#prefix) || !startsWith(d.key, other.prefix)) continue
-      yield ownedDiffItem(d) ?? (await linkedDiffItem(this.#engine, d))
+    const slab = scanSlab()
+    for await (const batch of this.#engine.tree.diffBatches(this.root, other.root, range)) {
+      const out: SnapshotDiffItem[] = []
+      for (const d of batch) {
+        if (!startsWith(d.key, this.#prefix) || !startsWith(d.key, other.prefix)) continue
+        out.push(ownedDiffItem(d, slab) ?? (await linkedDiffItem(this.#engine, d)))
+      }
+      yield out
     }
   }
 

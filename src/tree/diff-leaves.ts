@@ -16,11 +16,10 @@ export function sameKeys(a: Node, b: Node): boolean {
 
 /**
  * The differing entries of two leaves over the same key interval, merged in one tight loop
- * (most leaf pairs of a small change: no cursor steps per entry). Keys outside [start, end) are
- * left out.
+ * (most leaf pairs of a small change: no cursor steps per entry), appended to `out`. Keys
+ * outside [start, end) are left out.
  */
-export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound): DiffItem[] {
-  const out: DiffItem[] = []
+export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound, out: DiffItem[] = []): DiffItem[] {
   const push = (item: DiffItem): void => {
     if ((start === undefined || compareBytes(item.key, start) >= 0) && (end === undefined || compareBytes(item.key, end) < 0)) {
       out.push(item)

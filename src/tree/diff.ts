@@ -1,5 +1,5 @@
 import { compareBytes, type CID } from '../codec/index.js'
-import { diffLeaves } from './diff-leaves.js'
+import { diffLeaves, sameKeys } from './diff-leaves.js'
 import type { DiffItem } from './interface.js'
 import { checkPlace } from './node-check.js'
 import type { Node } from './node.js'
@@ -26,6 +26,8 @@ interface Frame {
   readonly loI: number
   readonly hiN: Node | null
   readonly hiI: number
+  /** The other cursor's frame of a node with the same level, keys and bounds (see `skipTwins`). */
+  twin: Frame | null
 }
 
 class Cursor {
@@ -140,11 +142,47 @@ class Cursor {
   }
 
   /** Replaces the current subtree item by its children and entries. */
-  open(node: Node): void {
-    const frame = { node, pos: 0, loN: this.#loN, loI: this.#loI, hiN: this.#hiN, hiI: this.#hiI }
+  open(node: Node): Frame {
+    const frame: Frame = { node, pos: 0, loN: this.#loN, loI: this.#loI, hiN: this.#hiN, hiI: this.#hiI, twin: null }
     this.advance()
     this.#stack.push(frame)
+    return frame
   }
+
+  /** The innermost open node's frame, once the root is open. */
+  top(): Frame | undefined {
+    return this.#root === null ? this.#stack[this.#stack.length - 1] : undefined
+  }
+}
+
+/**
+ * Inner nodes that differ but hold the same keys over the same interval (a change that only
+ * updated values: every inner node on its paths) line up item by item. While both cursors stand
+ * in such a pair, equal child links and equal entries are stepped over here in one loop, not
+ * item by item through the cursors; the first differing item (or an entry at/after `end`) is
+ * left to the general walk.
+ */
+function skipTwins(A: Cursor, B: Cursor, end: Bound): void {
+  const fa = A.top()
+  const fb = B.top()
+  if (fa === undefined || fb === undefined || fa.twin !== fb || fb.twin !== fa) return
+  const na = fa.node
+  const nb = fb.node
+  const last = 2 * na.n
+  let pos = fa.pos
+  while (pos <= last) {
+    const i = pos >>> 1
+    if ((pos & 1) === 0) {
+      const ca = na.child(i)
+      const cb = nb.child(i)
+      if (ca === null ? cb !== null : cb === null || !ca.equals(cb)) break
+    } else if ((end !== undefined && na.compareKey(i, end) >= 0) || !na.sameValue(i, nb, i)) {
+      break
+    }
+    pos++
+  }
+  fa.pos = pos
+  fb.pos = pos
 }
 
 function sameBound(a: Node | null, ai: number, b: Node | null, bi: number): boolean {
@@ -154,10 +192,28 @@ function sameBound(a: Node | null, ai: number, b: Node | null, bi: number): bool
 
 /** Keys whose entries differ between `a` (before) and `b` (after), ascending, within [start, end). */
 export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound, end?: Bound): AsyncGenerator<DiffItem> {
+  for await (const batch of diffBatches(store, a, b, start, end)) for (const item of batch) yield item
+}
+
+/** A diff batch is handed out once it holds this many items (or a node must be loaded). */
+const DIFF_BATCH_ITEMS = 256
+
+/**
+ * `diffTrees` in batches: items found over nodes in memory are collected without an async step;
+ * a batch is handed out when it holds `DIFF_BATCH_ITEMS` items, before waiting for a load, and
+ * at the end. Never yields an empty batch.
+ */
+export async function* diffBatches(store: NodeStore, a: CID, b: CID, start?: Bound, end?: Bound): AsyncGenerator<DiffItem[]> {
   if (start !== undefined && end !== undefined && compareBytes(start, end) >= 0) return
   const A = new Cursor(store, a, start, end)
   const B = new Cursor(store, b, start, end)
+  let out: DiffItem[] = []
   for (;;) {
+    if (out.length >= DIFF_BATCH_ITEMS) {
+      yield out
+      out = []
+    }
+    skipTwins(A, B, end)
     const ka = A.current()
     const kb = B.current()
     if (ka === TREE && kb === TREE) {
@@ -167,40 +223,54 @@ export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound
         continue
       }
       const la = A.load()
-      const na = la instanceof Promise ? await la : la
       const lb = B.load()
+      if ((la instanceof Promise || lb instanceof Promise) && out.length > 0) {
+        yield out
+        out = []
+      }
+      const na = la instanceof Promise ? await la : la
       const nb = lb instanceof Promise ? await lb : lb
       if (na.children === null && nb.children === null && A.sameBounds(B)) {
         A.advance()
         B.advance()
-        for (const item of diffLeaves(na, nb, start, end)) yield item
+        diffLeaves(na, nb, start, end, out)
+        continue
+      }
+      if (na.level === nb.level && sameKeys(na, nb) && A.sameBounds(B)) {
+        const fa = A.open(na)
+        const fb = B.open(nb)
+        fa.twin = fb
+        fb.twin = fa
         continue
       }
       if (na.level >= nb.level) A.open(na)
       if (nb.level >= na.level) B.open(nb)
       continue
     }
-    if (ka === TREE) {
-      const la = A.load()
-      A.open(la instanceof Promise ? await la : la)
-      continue
-    }
-    if (kb === TREE) {
-      const lb = B.load()
-      B.open(lb instanceof Promise ? await lb : lb)
+    if (ka === TREE || kb === TREE) {
+      const C = ka === TREE ? A : B
+      const l = C.load()
+      if (l instanceof Promise && out.length > 0) {
+        yield out
+        out = []
+      }
+      C.open(l instanceof Promise ? await l : l)
       continue
     }
     if (ka === NONE) {
-      if (kb === NONE) return
+      if (kb === NONE) {
+        if (out.length > 0) yield out
+        return
+      }
       const after = (B.node as Node).entryAt(B.index)
-      yield { key: after.key, after }
+      out.push({ key: after.key, after })
       B.advance()
       continue
     }
     const an = A.node as Node
     if (kb === NONE) {
       const before = an.entryAt(A.index)
-      yield { key: before.key, before }
+      out.push({ key: before.key, before })
       A.advance()
       continue
     }
@@ -208,16 +278,16 @@ export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound
     const c = an.compareKeys(A.index, bn, B.index)
     if (c < 0) {
       const before = an.entryAt(A.index)
-      yield { key: before.key, before }
+      out.push({ key: before.key, before })
       A.advance()
     } else if (c > 0) {
       const after = bn.entryAt(B.index)
-      yield { key: after.key, after }
+      out.push({ key: after.key, after })
       B.advance()
     } else {
       if (!an.sameValue(A.index, bn, B.index)) {
         const before = an.entryAt(A.index)
-        yield { key: before.key, before, after: bn.entryAt(B.index) }
+        out.push({ key: before.key, before, after: bn.entryAt(B.index) })
       }
       A.advance()
       B.advance()

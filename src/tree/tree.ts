@@ -1,7 +1,7 @@
 import type { Block, CID } from '../codec/index.js'
 import type { BlockReader } from '../store/index.js'
 import { applyChanges } from './apply.js'
-import { diffTrees } from './diff.js'
+import { diffBatches, diffTrees } from './diff.js'
 import { mergeTrees } from './merge3.js'
 import type { ApplyOptions, ApplyResult, BothChanged, DiffItem, RangeOptions, TreeChange, TreeEntry } from './interface.js'
 import { decodeNode, nodeLinks } from './node-decode.js'
@@ -98,6 +98,11 @@ export class Tree {
    */
   diff(a: CID, b: CID, range?: { start?: Uint8Array | undefined; end?: Uint8Array | undefined }): AsyncGenerator<DiffItem> {
     return diffTrees(this.#nodes, a, b, range?.start, range?.end)
+  }
+
+  /** `diff` in batches (never empty): one async step per batch, for diffs that hand items out. */
+  diffBatches(a: CID, b: CID, range?: { start?: Uint8Array | undefined; end?: Uint8Array | undefined }): AsyncGenerator<DiffItem[]> {
+    return diffBatches(this.#nodes, a, b, range?.start, range?.end)
   }
 
   /**

@@ -53,6 +53,31 @@ describe('diff equals the naive diff of two maps', () => {
     })
   }
 
+  it('value-only changes (inner nodes line up key for key), also in batches', async () => {
+    await fc.assert(
+      fc.asyncProperty(entrySetArb(wideKeyArb, 400), fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 12 }), async (entries, revalue) => {
+        const t = await memoryTree()
+        const a = await build(t, entries)
+        const changes = []
+        for (const [i, seed] of revalue) {
+          const e = entries[i % Math.max(1, entries.length)]
+          if (e !== undefined) changes.push({ key: e.key, entry: fc.sample(valueArb(e.key), { numRuns: 1, seed })[0]! })
+        }
+        const batch = normalize(changes)
+        const b = await t.commit(await t.tree.apply(a, batch))
+        const model = new Model()
+        model.apply(entries.map((e) => ({ key: e.key, entry: e })))
+        model.apply(batch)
+        const expected = naiveDiff(entries, model.sorted())
+        expect((await collect(t.tree.diff(a, b))).map(showDiff)).toEqual(expected)
+        const batches = await collect(t.tree.diffBatches(a, b))
+        expect(batches.every((x) => x.length > 0)).toBe(true)
+        expect(batches.flat().map(showDiff)).toEqual(expected)
+      }),
+      { numRuns: numRuns(30) },
+    )
+  })
+
   it('between unrelated trees', async () => {
     await fc.assert(
       fc.asyncProperty(entrySetArb(wideKeyArb, 200), entrySetArb(wideKeyArb, 200), async (x, y) => {
