@@ -82,41 +82,45 @@ function lastPerKey(sorted: TreeChange[]): TreeChange[] {
   return out
 }
 
-/** Index bits in a prefix-sort word: 32 bits of key prefix above them fit a double exactly. */
+/** Index bits in a prefix-sort word; the other 43 bits hold the key's first 43 bits. */
 const INDEX_BITS = 21
 const MAX_PREFIX_SORT = 1 << INDEX_BITS
+const INDEX_MASK = MAX_PREFIX_SORT - 1
+/** Word halves in a BigUint64Array's Uint32Array view (platform byte order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+const LO = LITTLE_ENDIAN ? 0 : 1
+const HI = 1 - LO
 
 /**
- * The last change per key, sorted by key. Sorts by each key's first 4 bytes (zero-padded)
- * packed with its index into one double, with the native numeric sort of a Float64Array, then
- * orders runs of equal prefixes by full key: ~2x faster than sorting 100k strings. Zero padding
- * keeps prefix order consistent with byte order (a shorter key pads below any longer one that
- * extends it; ties are compared in full).
+ * The last change per key, sorted by key. Sorts by each key's first 43 bits (zero-padded) packed
+ * with its index into one unsigned 64-bit word, written through a Uint32Array view (no BigInt
+ * per key) and sorted natively as a BigUint64Array, then orders runs of equal prefixes by full
+ * key: ~2x faster than sorting 100k strings, and with 43 bits few keys share a run (a 32-bit
+ * prefix of random lowercase keys put a fifth of them in runs). Zero padding keeps prefix order
+ * consistent with byte order (a shorter key pads below any longer one that extends it; ties are
+ * compared in full).
  */
 function sortByPrefix(changes: TreeChange[]): TreeChange[] {
   const n = changes.length
-  const words = new Float64Array(n)
+  const words = new BigUint64Array(n)
+  const halves = new Uint32Array(words.buffer)
   for (let i = 0; i < n; i++) {
     const k = changes[i]!.key
     const len = k.length
-    const prefix = ((len > 0 ? k[0]! : 0) * 0x1000000 + (((len > 1 ? k[1]! : 0) << 16) | ((len > 2 ? k[2]! : 0) << 8) | (len > 3 ? k[3]! : 0)))
-    words[i] = prefix * MAX_PREFIX_SORT + i
+    const hi = ((len > 0 ? k[0]! : 0) << 24) | ((len > 1 ? k[1]! : 0) << 16) | ((len > 2 ? k[2]! : 0) << 8) | (len > 3 ? k[3]! : 0)
+    const lo = ((len > 4 ? k[4]! : 0) << 24) | (((len > 5 ? k[5]! : 0) & 0xe0) << 16) | i
+    halves[2 * i + HI] = hi >>> 0
+    halves[2 * i + LO] = lo >>> 0
   }
   words.sort()
   const byPrefix = new Array<TreeChange>(n)
-  const prefixes = new Uint32Array(n)
-  for (let i = 0; i < n; i++) {
-    const w = words[i]!
-    const p = (w / MAX_PREFIX_SORT) >>> 0
-    prefixes[i] = p
-    byPrefix[i] = changes[w - p * MAX_PREFIX_SORT]!
-  }
+  for (let i = 0; i < n; i++) byPrefix[i] = changes[halves[2 * i + LO]! & INDEX_MASK]!
   // A run of equal prefixes (short for varied keys) is ordered by full key; equal keys can only
   // meet inside one, where the stable sort keeps them in call order.
   const out: TreeChange[] = []
   let runStart = 0
   for (let i = 1; i <= n; i++) {
-    if (i < n && prefixes[i] === prefixes[runStart]) continue
+    if (i < n && halves[2 * i + HI] === halves[2 * runStart + HI] && (halves[2 * i + LO]! >>> INDEX_BITS) === (halves[2 * runStart + LO]! >>> INDEX_BITS)) continue
     if (i - runStart === 1) out.push(byPrefix[runStart]!)
     else for (const c of lastPerKey(byPrefix.slice(runStart, i).sort(byKey))) out.push(c)
     runStart = i

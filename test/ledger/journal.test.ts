@@ -28,6 +28,20 @@ describe('Journal.sortedChanges', () => {
     )
   })
 
+  it('orders any bytes (full range, shared prefixes of up to 8 bytes) like compareBytes', () => {
+    const anyKey = fc.uint8Array({ minLength: 0, maxLength: 9 }).map((k) => (k.length > 6 ? k.map((b, i) => (i < 5 ? 0 : b)) : k))
+    fc.assert(
+      fc.property(fc.array(anyKey, { maxLength: 300 }), (keys) => {
+        const j = new Journal()
+        for (const key of keys) j.put({ key, value: { inline: key }, priority: 'eager' }, [])
+        const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex')
+        const expected = [...new Set(keys.map(hex))].map((h) => Uint8Array.from(Buffer.from(h, 'hex'))).sort(compareBytes).map(hex)
+        expect(j.sortedChanges().map((c) => hex(c.key))).toEqual(expected)
+      }),
+      { numRuns: numRuns(100) },
+    )
+  })
+
   it('compacts a long log of rewrites of a few keys to their last changes', () => {
     const j = new Journal({ compactAt: 100 })
     for (let i = 0; i < 10_000; i++) j.put({ key: Uint8Array.of(i % 3), value: { inline: Uint8Array.of(i & 0xff) }, priority: 'eager' }, [])
@@ -41,7 +55,12 @@ describe('Journal.sortedChanges', () => {
 
   it('orders high bytes after low ones (unsigned) in every prefix position', () => {
     const j = new Journal()
-    const keys = [[0xff], [0x7f, 0xff], [0x80], [0, 0, 0, 0xff], [0, 0, 0, 0x01, 0xff], [], [0, 0, 0, 0x01]].map((k) => Uint8Array.from(k))
+    const keys = [
+      [0xff], [0x7f, 0xff], [0x80], [0, 0, 0, 0xff], [0, 0, 0, 0x01, 0xff], [], [0, 0, 0, 0x01],
+      // Bytes 4 and 5: the sort word holds byte 4 and the top 3 bits of byte 5; the rest ties.
+      [0, 0, 0, 0, 0x80], [0, 0, 0, 0, 0x7f, 0xff], [0, 0, 0, 0, 0, 0x20], [0, 0, 0, 0, 0, 0x1f, 0xff],
+      [0, 0, 0, 0, 0, 0xe0], [0, 0, 0, 0, 0, 0xff], [0, 0, 0, 0, 0, 0xe1, 0], [0, 0, 0, 0, 0, 0x01],
+    ].map((k) => Uint8Array.from(k))
     for (const key of keys) j.put({ key, value: { inline: key }, priority: 'eager' }, [])
     expect(j.sortedChanges().map((c) => [...c.key])).toEqual([...keys].sort(compareBytes).map((k) => [...k]))
   })
