@@ -89,6 +89,23 @@ export function toBytes(value: unknown, what: string): Uint8Array {
   throw LedgerError.invalidArgument(`${what} must be a string or a Uint8Array`)
 }
 
+/**
+ * A string as UTF-8, or the caller's own byte array (not copied): for callers that copy it
+ * before returning to the caller.
+ */
+export function bytesView(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') return encoder.encode(value)
+  throw LedgerError.invalidArgument(`${what} must be a string or a Uint8Array`)
+}
+
+/** `toKey` without the copy (see `bytesView`). */
+export function keyView(value: unknown, what = 'key'): Uint8Array {
+  const key = bytesView(value, what)
+  if (key.length > MAX_KEY_SIZE) throw LedgerError.keyTooLarge(key.length, MAX_KEY_SIZE)
+  return key
+}
+
 /** Validates and normalises a key. */
 export function toKey(value: unknown, what = 'key'): Uint8Array {
   const key = toBytes(value, what)

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue'
 import { toHex, type Block } from '../codec/index.js'
 import { compareCommits, EMPTY_COMMIT, makeCommit, type Commit } from '../commit/index.js'
-import { Tree } from '../tree/index.js'
+import { Tree, type StagedChanges } from '../tree/index.js'
 import type { TreeChange } from '../tree/interface.js'
 import { withEarlyWrites } from './early-writes.js'
 import type { Engine } from './engine.js'
@@ -70,7 +70,7 @@ export class PageState {
    * Commits `changes` on top of `base` (a connection's head). Returns the new commit, or
    * undefined when the content would not change (no commit is made then).
    */
-  commitChanges(base: Commit, changes: TreeChange[], extraBlocks: Block[], cleared = false): Promise<Commit | undefined> {
+  commitChanges(base: Commit, changes: TreeChange[] | StagedChanges, extraBlocks: Block[], cleared = false): Promise<Commit | undefined> {
     return this.exclusive(async () => {
       const engine = this.engine
       engine.assertOpen()

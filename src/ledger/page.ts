@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import PQueue from 'p-queue'
-import { parseCid, type Block } from '../codec/index.js'
+import { bytesView, keyView, ownBytes, parseCid, type Block } from '../codec/index.js'
 import type { Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { TreeEntry } from '../tree/interface.js'
@@ -24,6 +24,7 @@ import type { PageState } from './page-state.js'
 import { referenceValue } from './reference-value.js'
 import { Snapshot } from './snapshot.js'
 import { optionalCount, optionalKey, optionsObject, toKey, toPageId, toPriority, toSyncMode, toValue } from './validate.js'
+import { INLINE_MAX } from '../value/index.js'
 import { Watcher } from './watcher.js'
 
 /**
@@ -62,17 +63,22 @@ export class Page {
 
   /** Puts `value` under `key`: one durable commit outside a transaction. */
   async put(key: KeyLike, value: ValueLike, options?: { priority?: Priority }): Promise<void> {
+    // In a transaction with nothing queued, a put is a synchronous journal write: skipping the
+    // queue keeps call order and makes a 100k-entry transaction cost its tree build, not 100k tasks.
+    const tx = this.#idle() ? this.#tx : undefined
+    if (tx !== undefined) {
+      // Applied now, so the journal copies the caller's bytes now: no copy of our own first.
+      const k = keyView(key)
+      const v = bytesView(value, 'value')
+      const priority = toPriority(optionsObject(options, 'put').priority)
+      this.#assertOpen()
+      if (priority === 'eager' && v.length <= INLINE_MAX) return tx.putInline(k, v)
+      const { ref, blocks } = this.#engine.values.encode(ownBytes(v), priority)
+      return tx.put({ key: ownBytes(k), value: ref, priority }, blocks)
+    }
     const k = toKey(key)
     const v = toValue(value)
     const priority = toPriority(optionsObject(options, 'put').priority)
-    // In a transaction with nothing queued, a put is a synchronous journal write: skipping the
-    // queue keeps call order and makes a 100k-entry transaction cost its tree build, not 100k tasks.
-    if (this.#tx && this.#idle()) {
-      this.#assertOpen()
-      const { ref, blocks } = this.#engine.values.encode(v, priority)
-      this.#tx.put({ key: k, value: ref, priority }, blocks)
-      return
-    }
     return this.#run(() => {
       const { ref, blocks } = this.#engine.values.encode(v, priority)
       return this.#write({ key: k, value: ref, priority }, blocks)
@@ -133,7 +139,7 @@ export class Page {
   async commit(): Promise<void> {
     return this.#run(async () => {
       const tx = this.#takeTx()
-      await this.#commit(tx.sortedChanges(), tx.blocks, tx.cleared)
+      await this.#commit(tx.staged(), tx.blocks, tx.cleared)
       await this.#catchUp()
     })
   }

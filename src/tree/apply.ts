@@ -4,6 +4,7 @@ import { childSlice, compareKeyOf, keyOf, matchesOf, pushEntries, searchOf } fro
 import { buildFresh, maxLevel } from './apply-build.js'
 import { finalizeDrafts, finalizeDraftsStreaming } from './apply-finalize.js'
 import { validateChanges } from './apply-validate.js'
+import { StagedChanges } from './staged-changes.js'
 import { Draft, type AnyNode, type Ref, type Seg } from './draft.js'
 import type { ApplyOptions, TreeChange } from './interface.js'
 import { MAX_LEVEL } from './level.js'
@@ -319,18 +320,23 @@ class Applier {
   }
 }
 
+const NO_CHANGES: readonly TreeChange[] = Object.freeze([])
+
 /** Applies sorted, unique-key changes to the tree at `root` (see the header comment). */
 export async function applyChanges(
   store: NodeStore,
   root: CID,
-  changes: readonly TreeChange[],
+  changes: readonly TreeChange[] | StagedChanges,
   options: ApplyOptions = {},
 ): Promise<{ root: CID; blocks: Block[] }> {
-  const { levels, staged } = validateChanges(changes)
+  const batch = changes instanceof StagedChanges
+  const { levels, staged } = batch ? changes : validateChanges(changes)
   if (changes.length === 0) return { root, blocks: [] }
   const rootNode = store.cached(root) ?? (await store.load(root))
   const start: Ref | null = rootNode.n === 0 ? null : root
-  const applier = new Applier(store, changes, levels, staged)
+  // A build from the empty tree reads only the staged entries and levels, never change objects.
+  const list = !batch ? changes : start === null ? NO_CHANGES : changes.changes()
+  const applier = new Applier(store, list, levels, staged)
   const result = await applier.applySub(start, MAX_LEVEL + 1, undefined, undefined, 0, changes.length)
   if (result === null) {
     return { root: EMPTY_BLOCK.cid, blocks: start === null ? [] : [EMPTY_BLOCK] }

@@ -69,6 +69,24 @@ export class ChangeStager {
     }
   }
 
+  /** Change i inserts (or updates) an eager inline value, key and value given as byte ranges of `src`. */
+  addBytes(i: number, src: Uint8Array, kOff: number, kLen: number, vOff: number, vLen: number): void {
+    const n = this.#n
+    const off = this.#off
+    const kw = this.#k
+    const vw = this.#v
+    off[i] = kw.pos
+    kw.reserve(9 + kLen)
+    kw.head(MAJOR_BYTES, kLen)
+    off[n + 1 + i] = kw.pos
+    kw.raw(src, kOff, kOff + kLen)
+    off[2 * n + 1 + i] = vw.pos
+    vw.reserve(9 + vLen)
+    vw.head(MAJOR_BYTES, vLen)
+    off[3 * n + 2 + i] = vw.pos
+    vw.raw(src, vOff, vOff + vLen)
+  }
+
   /** The staged entries as a Node (level and children meaningless; never stored). */
   finish(): Node {
     const n = this.#n

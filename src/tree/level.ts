@@ -35,6 +35,20 @@ export function keyLevel(key: Uint8Array): number {
     const w = sha256FirstWord(key)
     if (w !== 0) return Math.clz32(w) >>> 2
   }
+  return keyLevelSlow(key)
+}
+
+/** `keyLevel` of the key bytes[off, off + len), without a view for the common short key. */
+export function keyLevelAt(bytes: Uint8Array, off: number, len: number): number {
+  if (len <= SHORT_MAX) {
+    const w = sha256FirstWord(bytes, off, len)
+    if (w !== 0) return Math.clz32(w) >>> 2
+  }
+  return keyLevelSlow(bytes.subarray(off, off + len))
+}
+
+/** Long keys, and short ones whose digest starts with a zero word (levels ≥ 8). */
+function keyLevelSlow(key: Uint8Array): number {
   if (key.length >= JS_LIMIT) return zeroNibbles(sha256(key))
   const h = sha256Words(key)
   let level = 0

@@ -7,6 +7,7 @@ import type { ApplyOptions, ApplyResult, BothChanged, DiffItem, RangeOptions, Tr
 import { decodeNode, nodeLinks } from './node-decode.js'
 import { DEFAULT_CACHE_BYTES, EMPTY_BLOCK, NodeStore } from './node-store.js'
 import { ownedRun, scanSlab, type EntryMaker } from './owned-run.js'
+import type { StagedChanges } from './staged-changes.js'
 import { getEntry, iterateEntries, iterateRuns } from './read.js'
 
 export interface TreeOptions {
@@ -87,8 +88,9 @@ export class Tree {
    * Applies changes sorted by key with unique keys (an absent `entry` deletes; deleting an
    * absent key is a no-op) in one pass. Returns the new root and the blocks it needs that the
    * old root did not have (none when nothing changed). INVALID_ARGUMENT on unsorted changes.
+   * A `StagedChanges` batch (sorted and staged by a trusted writer) skips the checks.
    */
-  apply(root: CID, changes: TreeChange[], options?: ApplyOptions): Promise<ApplyResult> {
+  apply(root: CID, changes: TreeChange[] | StagedChanges, options?: ApplyOptions): Promise<ApplyResult> {
     return applyChanges(this.#nodes, root, changes, options)
   }
 

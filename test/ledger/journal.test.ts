@@ -2,6 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { compareBytes } from '../../src/codec/index.js'
 import { Journal } from '../../src/ledger/journal.js'
+import { keyLevel } from '../../src/tree/index.js'
+import type { TreeEntry } from '../../src/tree/interface.js'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { numRuns } from '../helpers/bytes.js'
 
 // Few distinct bytes and short keys: many shared prefixes, prefixes of each other, empty keys.
@@ -63,5 +67,67 @@ describe('Journal.sortedChanges', () => {
     ].map((k) => Uint8Array.from(k))
     for (const key of keys) j.put({ key, value: { inline: key }, priority: 'eager' }, [])
     expect(j.sortedChanges().map((c) => [...c.key])).toEqual([...keys].sort(compareBytes).map((k) => [...k]))
+  })
+
+  it('stages inline puts, entry puts, deletes and clears like a map of the last change per key', async () => {
+    const link = CID.createV1(0x55, await sha256.digest(Uint8Array.of(1, 2, 3)))
+    const op = fc.oneof(
+      fc.record({ t: fc.constant('inline' as const), key: keyArb, value: fc.uint8Array({ maxLength: 40 }) }),
+      fc.record({ t: fc.constant('lazy' as const), key: keyArb, value: fc.uint8Array({ maxLength: 8 }) }),
+      fc.record({ t: fc.constant('link' as const), key: keyArb, size: fc.nat(5000) }),
+      fc.record({ t: fc.constant('delete' as const), key: keyArb }),
+      fc.record({ t: fc.constant('clear' as const) }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 150 }), fc.integer({ min: 1, max: 200 }), async (ops, compactAt) => {
+        const j = new Journal({ compactAt })
+        const model = new Map<string, TreeEntry | undefined>()
+        const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex')
+        for (const o of ops) {
+          if (o.t === 'clear') {
+            j.clear()
+            model.clear()
+            continue
+          }
+          // The journal copies what it is given: mutating the caller's arrays afterwards changes nothing.
+          const key = o.key.slice()
+          let entry: TreeEntry | undefined
+          if (o.t === 'inline') {
+            const value = o.value.slice()
+            j.putInline(key, value)
+            value.fill(7)
+            entry = { key: o.key, value: { inline: o.value }, priority: 'eager' }
+          } else if (o.t === 'lazy') {
+            entry = { key: o.key.slice(), value: { inline: o.value }, priority: 'lazy' }
+            j.put(entry, [])
+          } else if (o.t === 'link') {
+            entry = { key: o.key.slice(), value: { link, size: o.size }, priority: 'eager' }
+            j.put(entry, [])
+          } else {
+            j.delete(key)
+          }
+          key.fill(9)
+          model.set(hex(o.key), entry)
+        }
+        const staged = j.staged()
+        const expected = [...model.keys()].sort().map((h) => ({ h, e: model.get(h) }))
+        const got = staged.changes()
+        expect(j.cleared).toBe(ops.some((o) => o.t === 'clear'))
+        expect(got.map((c) => hex(c.key))).toEqual(expected.map((x) => x.h))
+        got.forEach((c, i) => {
+          const e = expected[i]!.e
+          if (e === undefined) {
+            expect(c.entry).toBeUndefined()
+            expect(staged.levels[i]).toBe(-1)
+            return
+          }
+          expect(staged.levels[i]).toBe(keyLevel(c.key))
+          expect(c.entry!.priority).toBe(e.priority)
+          if ('inline' in e.value) expect(hex((c.entry!.value as { inline: Uint8Array }).inline)).toBe(hex(e.value.inline))
+          else expect(c.entry!.value).toEqual(e.value)
+        })
+      }),
+      { numRuns: numRuns(100) },
+    )
   })
 })

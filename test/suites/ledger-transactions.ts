@@ -22,6 +22,32 @@ export function ledgerTransactionsSuite(name: string, open: LedgerFactory): void
       expect(await keysOf(await page.snapshot())).toEqual(['b'])
     })
 
+    it('copies keys and values at put time: later changes to the caller\'s arrays do not reach the commit', async () => {
+      const page = await (await open()).page('p')
+      await page.startTransaction()
+      const small = { key: Uint8Array.of(1, 2), value: Uint8Array.of(3, 4) }
+      const big = { key: Uint8Array.of(5), value: new Uint8Array(5000).fill(6) }
+      const lazy = { key: Uint8Array.of(7), value: Uint8Array.of(8) }
+      void page.put(small.key, small.value) // applied at once (nothing queued)
+      void page.put(big.key, big.value)
+      void page.put(lazy.key, lazy.value, { priority: 'lazy' })
+      const queued = { key: Uint8Array.of(9), value: Uint8Array.of(10) }
+      const busy = page.snapshot() // queues a task: the next put waits behind it
+      void page.put(queued.key, queued.value)
+      for (const a of [small, big, lazy, queued]) {
+        a.key.fill(0xee)
+        a.value.fill(0xee)
+      }
+      await busy
+      await page.commit()
+      const snap = await page.snapshot()
+      expect(await snap.get(Uint8Array.of(1, 2))).toEqual(Uint8Array.of(3, 4))
+      expect(await snap.get(Uint8Array.of(5))).toEqual(new Uint8Array(5000).fill(6))
+      expect(await snap.get(Uint8Array.of(7))).toEqual(Uint8Array.of(8))
+      expect(await snap.get(Uint8Array.of(9))).toEqual(Uint8Array.of(10))
+      expect((await collect(snap.keys())).length).toBe(4)
+    })
+
     it('rolls back', async () => {
       const page = await (await open()).page('p')
       await page.put('a', '1')

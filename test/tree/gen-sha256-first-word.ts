@@ -30,15 +30,14 @@ export const SHORT_MAX = 55
 const BLOCK = new Int32Array(16)
 
 /**
- * The first 32 bits of sha256(bytes) for bytes.length <= SHORT_MAX (one padded block), unrolled
- * with the message schedule in locals: ~2× the general \`compress\` (keyLevel's hot path).
- * Generated code; checked against node:crypto in test/tree/level.test.ts.
+ * The first 32 bits of sha256 of bytes[off, off + n) for n <= SHORT_MAX (one padded block),
+ * unrolled with the message schedule in locals: ~2× the general \`compress\` (keyLevel's hot
+ * path). Generated code; checked against node:crypto in test/tree/level.test.ts.
  */
-export function sha256FirstWord(bytes: Uint8Array): number {
+export function sha256FirstWord(bytes: Uint8Array, off = 0, n = bytes.length - off): number {
   const blk = BLOCK
   blk.fill(0)
-  const n = bytes.length
-  for (let i = 0; i < n; i++) blk[i >>> 2] = blk[i >>> 2]! | (bytes[i]! << (24 - ((i & 3) << 3)))
+  for (let i = 0; i < n; i++) blk[i >>> 2] = blk[i >>> 2]! | (bytes[off + i]! << (24 - ((i & 3) << 3)))
   blk[n >>> 2] = blk[n >>> 2]! | (0x80 << (24 - ((n & 3) << 3)))
   blk[15] = n << 3`)
 for (let i = 0; i < 16; i++) out(`  let w${i} = blk[${i}]!`)
