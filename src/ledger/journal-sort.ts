@@ -1,3 +1,5 @@
+import { equalRanges } from '../codec/index.js'
+
 /** Where change i's key lies in the journal's arena. */
 export interface KeyRanges {
   readonly arena: Uint8Array
@@ -32,12 +34,7 @@ function compareKeys(r: KeyRanges, a: number, b: number): number {
 
 function sameKey(r: KeyRanges, a: number, b: number): boolean {
   const len = r.keyLen(a)
-  if (len !== r.keyLen(b)) return false
-  const arena = r.arena
-  const as = r.keyOff(a)
-  const bs = r.keyOff(b)
-  for (let k = 0; k < len; k++) if (arena[as + k] !== arena[bs + k]) return false
-  return true
+  return len === r.keyLen(b) && equalRanges(r.arena, r.keyOff(a), r.arena, r.keyOff(b), len)
 }
 
 /**
