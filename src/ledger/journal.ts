@@ -6,13 +6,13 @@ import { lastPerKeySorted, type KeyRanges } from './journal-sort.js'
 const INLINE = 0
 const ENTRY = 1
 const DELETE = 2
-/** Int32 slots per change in the meta table: key offset and length, value offset and length, kind. */
+/** Uint32 slots per change in the meta table: key offset and length, value offset and length, kind. */
 const STRIDE = 5
 
 /**
  * The pending writes of one transaction, and whether it cleared. Changes are logged in call
  * order, columnar: key and inline value bytes are copied into one growing arena and their
- * ranges into an Int32Array, so a put leaves no object behind for the garbage collector to
+ * ranges into a Uint32Array, so a put leaves no object behind for the garbage collector to
  * copy and promote (per-put objects were most of a 100k-entry transaction's staging time). A
  * value that is not eager and inline keeps its entry object. The log is reduced to the last
  * change per key, sorted, when staged for the tree; a log that grows well past its distinct
@@ -21,7 +21,7 @@ const STRIDE = 5
 export class Journal implements KeyRanges {
   arena = new Uint8Array(4096)
   #used = 0
-  #meta = new Int32Array(STRIDE * 64)
+  #meta = new Uint32Array(STRIDE * 64)
   #n = 0
   #keyBytes = 0
   #valueBytes = 0
@@ -79,7 +79,7 @@ export class Journal implements KeyRanges {
   clear(): void {
     this.arena = new Uint8Array(4096)
     this.#used = 0
-    this.#meta = new Int32Array(STRIDE * 64)
+    this.#meta = new Uint32Array(STRIDE * 64)
     this.#n = 0
     this.#keyBytes = 0
     this.#valueBytes = 0
@@ -145,7 +145,7 @@ export class Journal implements KeyRanges {
   }
 
   #growMeta(): void {
-    const next = new Int32Array(this.#meta.length * 2)
+    const next = new Uint32Array(this.#meta.length * 2)
     next.set(this.#meta)
     this.#meta = next
   }
@@ -155,7 +155,7 @@ export class Journal implements KeyRanges {
     const order = lastPerKeySorted(this, this.#n)
     const old = { arena: this.arena, meta: this.#meta, entries: this.#entries }
     this.arena = new Uint8Array(Math.max(4096, this.#used))
-    this.#meta = new Int32Array(STRIDE * Math.max(64, order.length))
+    this.#meta = new Uint32Array(STRIDE * Math.max(64, order.length))
     this.#entries = new Map()
     this.#used = 0
     this.#n = 0
