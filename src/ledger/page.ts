@@ -24,7 +24,7 @@ import type { PageState } from './page-state.js'
 import { referenceValue } from './reference-value.js'
 import { Snapshot } from './snapshot.js'
 import { optionalCount, optionalKey, optionsObject, toKey, toPageId, toPriority, toSyncMode, toValue } from './validate.js'
-import { INLINE_MAX } from '../value/index.js'
+import { staysInline } from '../value/index.js'
 import { Watcher } from './watcher.js'
 
 /**
@@ -72,7 +72,7 @@ export class Page {
       const v = bytesView(value, 'value')
       const priority = toPriority(optionsObject(options, 'put').priority)
       this.#assertOpen()
-      if (priority === 'eager' && v.length <= INLINE_MAX) return tx.putInline(k, v)
+      if (staysInline(v.length, priority)) return tx.putInline(k, v)
       const { ref, blocks } = this.#engine.values.encode(ownBytes(v), priority)
       return tx.put({ key: ownBytes(k), value: ref, priority }, blocks)
     }

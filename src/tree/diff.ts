@@ -195,6 +195,8 @@ export async function* diffTrees(store: NodeStore, a: CID, b: CID, start?: Bound
   for await (const batch of diffBatches(store, a, b, start, end)) for (const item of batch) yield item
 }
 
+const ignore = (): void => {}
+
 /** A diff batch is handed out once it holds this many items (or a node must be loaded). */
 const DIFF_BATCH_ITEMS = 256
 
@@ -224,6 +226,10 @@ export async function* diffBatches(store: NodeStore, a: CID, b: CID, start?: Bou
       }
       const la = A.load()
       const lb = B.load()
+      // Both loads run at once; either may fail while the other is awaited, or while the caller
+      // holds a batch (and stops there): neither may surface as an unhandled rejection.
+      if (la instanceof Promise) la.catch(ignore)
+      if (lb instanceof Promise) lb.catch(ignore)
       if ((la instanceof Promise || lb instanceof Promise) && out.length > 0) {
         yield out
         out = []
@@ -251,6 +257,7 @@ export async function* diffBatches(store: NodeStore, a: CID, b: CID, start?: Bou
       const C = ka === TREE ? A : B
       const l = C.load()
       if (l instanceof Promise && out.length > 0) {
+        l.catch(ignore)
         yield out
         out = []
       }

@@ -13,8 +13,11 @@ export type EntryMaker<T> = (key: Uint8Array, value: OwnedValue, priority: Prior
 /** The owned copies of one scan come from slabs this big (a scan's views share them). */
 export const SCAN_SLAB_BYTES = 64 * 1024
 
-/** A fresh allocator for one scan's owned copies (from 4 KiB, so a short scan stays small). */
-export const scanSlab = (): Slab => new Slab(SCAN_SLAB_BYTES, 4096)
+/**
+ * A fresh allocator for one scan's owned copies (from 4 KiB, so a short scan stays small),
+ * zero-filled: callers can see a view's whole buffer.
+ */
+export const scanSlab = (): Slab => new Slab(SCAN_SLAB_BYTES, 4096, true)
 
 /**
  * The entries of a run with byte arrays the caller owns: one copy of the run's key (and value)

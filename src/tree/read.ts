@@ -70,6 +70,8 @@ export async function* iterateEntries(store: NodeStore, root: CID, opts: RangeOp
   }
 }
 
+const ignore = (): void => {}
+
 /** A batch of runs is handed out once it holds this many entries (or a node must be loaded). */
 const RUN_BATCH_ENTRIES = 256
 
@@ -221,6 +223,9 @@ export async function* iterateRuns(store: NodeStore, root: CID, opts: RangeOptio
       }
     }
     if (batch.length > 0 && (loading !== undefined || inBatch >= RUN_BATCH_ENTRIES)) {
+      // The load runs while the caller holds the batch; if the caller stops there, a failed
+      // load must not surface as an unhandled rejection (awaiting it below still throws).
+      loading?.catch(ignore)
       yield batch
       batch = []
       inBatch = 0

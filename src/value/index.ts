@@ -1,4 +1,4 @@
-export { INLINE_MAX, ValueStore, type ReadOptions, type ValueStoreOptions } from './value-store.js'
+export { INLINE_MAX, staysInline, ValueStore, type ReadOptions, type ValueStoreOptions } from './value-store.js'
 export { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK, chunkBoundaries, cutPoint } from './fastcdc.js'
 export { MAX_FANOUT, MIN_FANOUT, decodeIndex, type DecodedIndex } from './index-block.js'
 export { STREAM_BATCH_BYTES } from './encode.js'

@@ -11,6 +11,9 @@ import { collectRange, walkBlocks, walkRange } from './value-walk.js'
 /** Eager values up to this many bytes are stored inline in their tree entry; lazy values never are. */
 export const INLINE_MAX = 1024
 
+/** Whether `encode` keeps a value of `size` bytes inline in its tree entry. */
+export const staysInline = (size: number, priority: Priority): boolean => priority === 'eager' && size <= INLINE_MAX
+
 export interface ValueStoreOptions {
   /**
    * Where missing blocks come from when a read passes `fetch: true`; the sync layer installs one.
@@ -54,7 +57,7 @@ export class ValueStore {
    * otherwise the blocks are views into `bytes`, which must not be modified afterwards.
    */
   encode(bytes: Uint8Array, priority: Priority): { ref: ValueRef; blocks: Block[] } {
-    if (priority === 'eager' && bytes.length <= INLINE_MAX) return { ref: { inline: bytes }, blocks: [] }
+    if (staysInline(bytes.length, priority)) return { ref: { inline: bytes }, blocks: [] }
     const { link, blocks } = encodeWhole(bytes)
     return { ref: { link, size: bytes.length }, blocks }
   }
