@@ -7,12 +7,17 @@ export const MAX_KEY_SIZE = 1024
 
 /** Unsigned byte-order comparison, the order of every key in dagkv. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!
+  return compareRanges(a, 0, a.length, b, 0, b.length)
+}
+
+/** `compareBytes` of a[as, as + al) and b[bs, bs + bl), without views. */
+export function compareRanges(a: Uint8Array, as: number, al: number, b: Uint8Array, bs: number, bl: number): number {
+  const m = al < bl ? al : bl
+  for (let k = 0; k < m; k++) {
+    const d = a[as + k]! - b[bs + k]!
     if (d !== 0) return d
   }
-  return a.length - b.length
+  return al - bl
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

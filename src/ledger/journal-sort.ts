@@ -1,4 +1,4 @@
-import { equalRanges } from '../codec/index.js'
+import { compareRanges, equalRanges } from '../codec/index.js'
 
 /** Where change i's key lies in the journal's arena. */
 export interface KeyRanges {
@@ -19,17 +19,7 @@ const HI = 1 - LO
 
 /** Unsigned byte order of keys a and b; equal keys by index, so a stable sort keeps call order. */
 function compareKeys(r: KeyRanges, a: number, b: number): number {
-  const arena = r.arena
-  const as = r.keyOff(a)
-  const bs = r.keyOff(b)
-  const al = r.keyLen(a)
-  const bl = r.keyLen(b)
-  const m = al < bl ? al : bl
-  for (let k = 0; k < m; k++) {
-    const d = arena[as + k]! - arena[bs + k]!
-    if (d !== 0) return d
-  }
-  return al - bl || a - b
+  return compareRanges(r.arena, r.keyOff(a), r.keyLen(a), r.arena, r.keyOff(b), r.keyLen(b)) || a - b
 }
 
 function sameKey(r: KeyRanges, a: number, b: number): boolean {

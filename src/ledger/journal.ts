@@ -1,6 +1,6 @@
 import type { Block } from '../codec/index.js'
 import { StagedChangesBuilder, type StagedChanges } from '../tree/index.js'
-import type { TreeChange, TreeEntry } from '../tree/interface.js'
+import type { TreeEntry } from '../tree/interface.js'
 import { lastPerKeySorted, type KeyRanges } from './journal-sort.js'
 
 const INLINE = 0
@@ -105,11 +105,6 @@ export class Journal implements KeyRanges {
       else b.delete(j, arena.slice(meta[s]!, meta[s]! + meta[s + 1]!))
     }
     return b.finish()
-  }
-
-  /** `staged()` as change objects (views of the staged bytes). */
-  sortedChanges(): TreeChange[] {
-    return this.staged().changes()
   }
 
   #append(kind: number, key: Uint8Array, value: Uint8Array | undefined): void {

@@ -41,50 +41,51 @@ export class ChangeStager {
 
   /** Change i inserts (or updates) `key` with a validated value. */
   add(i: number, key: Uint8Array, value: TreeEntry['value'], lazy: boolean): void {
-    const n = this.#n
-    const off = this.#off
-    const kw = this.#k
-    const vw = this.#v
-    off[i] = kw.pos
-    kw.reserve(9 + key.length)
-    kw.head(MAJOR_BYTES, key.length)
-    off[n + 1 + i] = kw.pos
-    kw.raw(key, 0, key.length)
-    off[2 * n + 1 + i] = vw.pos
+    this.#key(i, key, 0, key.length)
     const v = value as { inline?: Uint8Array; link: CID; size: number }
     if (v.inline !== undefined) {
-      const b = v.inline
-      vw.reserve(9 + b.length)
-      vw.head(MAJOR_BYTES, b.length)
-      off[3 * n + 2 + i] = vw.pos
-      vw.raw(b, 0, b.length)
-      if (lazy) (this.#flags ??= new Uint8Array(n))[i] = FLAG_LAZY
-    } else {
-      vw.reserve(1 + cidItemSize(v.link) + 9)
-      vw.head(MAJOR_ARRAY, 2)
-      off[3 * n + 2 + i] = vw.pos
-      vw.cid(v.link)
-      vw.head(MAJOR_UINT, v.size)
-      ;(this.#flags ??= new Uint8Array(n))[i] = FLAG_LINK | (lazy ? FLAG_LAZY : 0)
+      this.#inline(i, v.inline, 0, v.inline.length)
+      if (lazy) (this.#flags ??= new Uint8Array(this.#n))[i] = FLAG_LAZY
+      return
     }
+    const n = this.#n
+    const off = this.#off
+    const vw = this.#v
+    off[2 * n + 1 + i] = vw.pos
+    vw.reserve(1 + cidItemSize(v.link) + 9)
+    vw.head(MAJOR_ARRAY, 2)
+    off[3 * n + 2 + i] = vw.pos
+    vw.cid(v.link)
+    vw.head(MAJOR_UINT, v.size)
+    ;(this.#flags ??= new Uint8Array(n))[i] = FLAG_LINK | (lazy ? FLAG_LAZY : 0)
   }
 
   /** Change i inserts (or updates) an eager inline value, key and value given as byte ranges of `src`. */
   addBytes(i: number, src: Uint8Array, kOff: number, kLen: number, vOff: number, vLen: number): void {
+    this.#key(i, src, kOff, kLen)
+    this.#inline(i, src, vOff, vLen)
+  }
+
+  /** Writes change i's inline value item (src[from, from + len)) and its offsets. */
+  #inline(i: number, src: Uint8Array, from: number, len: number): void {
     const n = this.#n
-    const off = this.#off
-    const kw = this.#k
     const vw = this.#v
+    this.#off[2 * n + 1 + i] = vw.pos
+    vw.reserve(9 + len)
+    vw.head(MAJOR_BYTES, len)
+    this.#off[3 * n + 2 + i] = vw.pos
+    vw.raw(src, from, from + len)
+  }
+
+  /** Writes change i's key item (src[from, from + len)) and its offsets. */
+  #key(i: number, src: Uint8Array, from: number, len: number): void {
+    const kw = this.#k
+    const off = this.#off
     off[i] = kw.pos
-    kw.reserve(9 + kLen)
-    kw.head(MAJOR_BYTES, kLen)
-    off[n + 1 + i] = kw.pos
-    kw.raw(src, kOff, kOff + kLen)
-    off[2 * n + 1 + i] = vw.pos
-    vw.reserve(9 + vLen)
-    vw.head(MAJOR_BYTES, vLen)
-    off[3 * n + 2 + i] = vw.pos
-    vw.raw(src, vOff, vOff + vLen)
+    kw.reserve(9 + len)
+    kw.head(MAJOR_BYTES, len)
+    off[this.#n + 1 + i] = kw.pos
+    kw.raw(src, from, from + len)
   }
 
   /** The staged entries as a Node (level and children meaningless; never stored). */

@@ -1,4 +1,4 @@
-import { CID, equalRanges } from '../codec/index.js'
+import { CID, compareRanges, equalRanges } from '../codec/index.js'
 import type { TreeEntry, ValueRef } from './interface.js'
 
 // In-memory node forms. A stored node is a `Node`: its block bytes plus an offset table, so
@@ -73,33 +73,16 @@ export class Node {
 
   /** compareBytes(key i, key) without a view. */
   compareKey(i: number, key: Uint8Array): number {
-    const b = this.bytes
-    const n = this.n
     const off = this.off
-    const start = off[n + 1 + i]!
-    const len = off[i + 1]! - start
-    const m = len < key.length ? len : key.length
-    for (let j = 0; j < m; j++) {
-      const d = b[start + j]! - key[j]!
-      if (d !== 0) return d
-    }
-    return len - key.length
+    const start = off[this.n + 1 + i]!
+    return compareRanges(this.bytes, start, off[i + 1]! - start, key, 0, key.length)
   }
 
   /** compareBytes(key i of this, key j of other). */
   compareKeys(i: number, other: Node, j: number): number {
-    const a = this.bytes
-    const b = other.bytes
     const as = this.kData(i)
-    const al = this.kItem(i + 1) - as
     const bs = other.kData(j)
-    const bl = other.kItem(j + 1) - bs
-    const m = al < bl ? al : bl
-    for (let k = 0; k < m; k++) {
-      const d = a[as + k]! - b[bs + k]!
-      if (d !== 0) return d
-    }
-    return al - bl
+    return compareRanges(this.bytes, as, this.kItem(i + 1) - as, other.bytes, bs, other.kItem(j + 1) - bs)
   }
 
   /** Binary search in entries [from, n): index of `key`, or ~insertion index. */

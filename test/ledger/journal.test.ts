@@ -11,7 +11,7 @@ import { numRuns } from '../helpers/bytes.js'
 // Few distinct bytes and short keys: many shared prefixes, prefixes of each other, empty keys.
 const keyArb = fc.uint8Array({ minLength: 0, maxLength: 7, min: 0, max: 3 })
 
-describe('Journal.sortedChanges', () => {
+describe('Journal.staged', () => {
   it('orders keys by unsigned bytes, last write per key wins', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(keyArb, fc.boolean()), { maxLength: 200 }), fc.integer({ min: 1, max: 64 }), (writes, compactAt) => {
@@ -23,7 +23,7 @@ describe('Journal.sortedChanges', () => {
           else j.put({ key, value: { inline: key }, priority: 'eager' }, [])
           last.set(Buffer.from(key).toString('hex'), del)
         }
-        const sorted = j.sortedChanges()
+        const sorted = j.staged().changes()
         const expected = [...last.keys()].map((h) => Uint8Array.from(Buffer.from(h, 'hex'))).sort(compareBytes)
         expect(sorted.map((c) => Buffer.from(c.key).toString('hex'))).toEqual(expected.map((k) => Buffer.from(k).toString('hex')))
         for (const c of sorted) expect(c.entry === undefined).toBe(last.get(Buffer.from(c.key).toString('hex')))
@@ -40,7 +40,7 @@ describe('Journal.sortedChanges', () => {
         for (const key of keys) j.put({ key, value: { inline: key }, priority: 'eager' }, [])
         const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex')
         const expected = [...new Set(keys.map(hex))].map((h) => Uint8Array.from(Buffer.from(h, 'hex'))).sort(compareBytes).map(hex)
-        expect(j.sortedChanges().map((c) => hex(c.key))).toEqual(expected)
+        expect(j.staged().changes().map((c) => hex(c.key))).toEqual(expected)
       }),
       { numRuns: numRuns(100) },
     )
@@ -49,7 +49,7 @@ describe('Journal.sortedChanges', () => {
   it('compacts a long log of rewrites of a few keys to their last changes', () => {
     const j = new Journal({ compactAt: 100 })
     for (let i = 0; i < 10_000; i++) j.put({ key: Uint8Array.of(i % 3), value: { inline: Uint8Array.of(i & 0xff) }, priority: 'eager' }, [])
-    const sorted = j.sortedChanges()
+    const sorted = j.staged().changes()
     expect(sorted.map((c) => [c.key[0], (c.entry!.value as { inline: Uint8Array }).inline[0]])).toEqual([
       [0, 9_999 & 0xff],
       [1, 9_997 & 0xff],
@@ -66,7 +66,7 @@ describe('Journal.sortedChanges', () => {
       [0, 0, 0, 0, 0, 0xe0], [0, 0, 0, 0, 0, 0xff], [0, 0, 0, 0, 0, 0xe1, 0], [0, 0, 0, 0, 0, 0x01],
     ].map((k) => Uint8Array.from(k))
     for (const key of keys) j.put({ key, value: { inline: key }, priority: 'eager' }, [])
-    expect(j.sortedChanges().map((c) => [...c.key])).toEqual([...keys].sort(compareBytes).map((k) => [...k]))
+    expect(j.staged().changes().map((c) => [...c.key])).toEqual([...keys].sort(compareBytes).map((k) => [...k]))
   })
 
   it('stages inline puts, entry puts, deletes and clears like a map of the last change per key', async () => {
