@@ -131,6 +131,7 @@ export class Page {
     return this.#run(async () => {
       if (this.#tx) throw new LedgerError('TRANSACTION_ALREADY_IN_PROGRESS', 'a transaction is already in progress')
       await Promise.all([...this.#watchers].map((w) => w.idle()))
+      if (this.#closed) throw LedgerError.closed('page connection')
       this.#tx = new Journal()
     })
   }
@@ -245,10 +246,12 @@ export class Page {
     this.#closed = true
     this.#abort.abort()
     this.#unsubscribe()
-    await this.#queue.onIdle()
-    this.#tx = undefined
+    // Watchers first: a queued startTransaction waits for them, and a listener that never
+    // settles must not keep the connection (or its ledger) from closing.
     for (const w of this.#watchers) w.close()
     this.#watchers.clear()
+    await this.#queue.onIdle()
+    this.#tx = undefined
   }
 
   /** @internal the commit this connection is on */
@@ -331,7 +334,11 @@ export class Page {
   /** A commit of this page's history (ancestor-or-self of a head or of this connection's head). */
   async #historyCommit(cid: import('../codec/index.js').CID): Promise<Commit> {
     const commits = this.#engine.commits
-    const commit = await commits.tryGet(cid)
+    const commit = await commits.tryGet(cid).catch((err: unknown) => {
+      // A stored block that is not a commit (a tree node, a value) is not in the history either.
+      if (LedgerError.is(err, 'DATA_INTEGRITY_ERROR')) return undefined
+      throw err
+    })
     if (commit) {
       for (const h of [this.#head, ...this.#state.heads]) if (await commits.isAncestor(commit, h)) return commit
     }

@@ -24,12 +24,18 @@ export class Watcher {
   #remote = false
   #running: Promise<void> | undefined
   #closed = false
+  /** Settles at `close`, so `idle` never waits on a listener that never settles once closed. */
+  readonly #closing: Promise<void>
+  #markClosed!: () => void
 
   constructor(engine: Engine, listener: WatchListener, prefix: Uint8Array, from: Commit) {
     this.#engine = engine
     this.#listener = listener
     this.#prefix = prefix
     this.#delivered = from
+    this.#closing = new Promise((resolve) => {
+      this.#markClosed = resolve
+    })
   }
 
   /** The connection's head moved to `to`; `remote` when the move brought another replica's commits. */
@@ -42,14 +48,15 @@ export class Watcher {
     })
   }
 
-  /** Resolves when every pending notification has been handled. */
+  /** Resolves when every pending notification has been handled, or when the watcher closes. */
   async idle(): Promise<void> {
-    while (this.#running) await this.#running
+    while (this.#running && !this.#closed) await Promise.race([this.#running, this.#closing])
   }
 
   close(): void {
     this.#closed = true
     this.#target = undefined
+    this.#markClosed()
   }
 
   async #pump(): Promise<void> {
