@@ -36,19 +36,19 @@ export class Engine {
   readonly #pageListeners = new Set<(state: PageState) => void>()
   #closed = false
 
-  private constructor(store: Store, replicaId: string, clock: HybridClock, policy: PolicyChoice) {
+  private constructor(store: Store, replicaId: string, clock: HybridClock, policy: PolicyChoice, cacheBytes: number | undefined) {
     this.store = store
     this.replicaId = replicaId
     this.clock = clock
     this.defaultPolicy = policy
-    this.tree = new Tree(store)
+    this.tree = new Tree(store, { cacheBytes })
     this.values = new ValueStore(store, { putBlocks: (blocks: Block[]) => store.write({ blocks }) })
     this.commits = new CommitReader(store)
   }
 
   static async open(
     store: Store,
-    options: { replicaId: string | undefined; clock: () => number; policy: PolicyChoice },
+    options: { replicaId: string | undefined; clock: () => number; policy: PolicyChoice; cacheBytes?: number | undefined },
   ): Promise<Engine> {
     let replicaId: string
     const stored = await store.getMeta('replicaId')
@@ -60,7 +60,7 @@ export class Engine {
     }
     const last = await store.getMeta('lastTimestamp')
     const lastTs = last === undefined ? 0 : Number(textDecoder.decode(last))
-    return new Engine(store, replicaId, new HybridClock(options.clock, lastTs), options.policy)
+    return new Engine(store, replicaId, new HybridClock(options.clock, lastTs), options.policy, options.cacheBytes)
   }
 
   get closed(): boolean {

@@ -161,4 +161,10 @@ export interface LedgerOptions {
   autoSync?: boolean
   /** Wall clock in ms, injectable for tests. @default Date.now */
   clock?: () => number
+  /**
+   * Bound of the decoded tree-node cache, in bytes (beyond API.md; LevelDB's `cacheSize` plays
+   * the same part). Pages larger than it are read from the store node by node.
+   * @default 33554432 (32 MiB)
+   */
+  cacheBytes?: number
 }

@@ -48,9 +48,10 @@ export class Ledger {
     const resolver = optionalFunction<ConflictResolver>(o.resolver, 'resolver')
     const autoSync = optionalBoolean(o.autoSync, 'autoSync') ?? true
     const clock = optionalFunction<() => number>(o.clock, 'clock') ?? Date.now
+    const cacheBytes = optionalCount(o.cacheBytes, 'cacheBytes')
     const store = await Store.open(path)
     try {
-      const engine = await Engine.open(store, { replicaId, clock, policy: { policy, resolver } })
+      const engine = await Engine.open(store, { replicaId, clock, policy: { policy, resolver }, cacheBytes })
       engine.network = createNetwork(engine, { autoSync })
       return new Ledger(engine)
     } catch (err) {
@@ -95,6 +96,7 @@ export class Ledger {
     const host = optionalString(o.host, 'host')
     const port = optionalCount(o.port, 'port')
     const token = optionalString(o.token, 'token')
+    if (token === '') throw LedgerError.invalidArgument('token must not be empty (omit it for a server without one)')
     const maxFrameBytes = optionalCount(o.maxFrameBytes, 'maxFrameBytes')
     if (port !== undefined && port > 65535) throw LedgerError.invalidArgument('port must be 0..65535')
     if (host !== undefined) opts.host = host
@@ -109,6 +111,7 @@ export class Ledger {
     this.#engine.assertOpen()
     if (typeof url !== 'string' || url.length === 0) throw LedgerError.invalidArgument('url must be a string')
     const token = optionalString(optionsObject(options, 'connect').token, 'token')
+    if (token === '') throw LedgerError.invalidArgument('token must not be empty')
     return this.#network().connect(url, token === undefined ? {} : { token })
   }
 

@@ -22,7 +22,7 @@ export interface AttachOptions {
   role: 'client' | 'server'
   token?: string | undefined
   maxFrameBytes?: number | undefined
-  /** Whether `sync` calls wait for this connection's handshake (outgoing connections, in-memory links). */
+  /** Whether `sync` calls wait for this connection's handshake (in-memory links, which return at once). */
   awaited?: boolean | undefined
 }
 
@@ -40,6 +40,8 @@ export class SyncNetwork implements Network, DispatchTarget {
   #timeoutMs: number
   readonly #sessions = new Set<Session>()
   readonly #connecting = new Set<Promise<unknown>>()
+  /** Transports still in their handshake: `close` cuts them, so a silent peer cannot hold it up. */
+  readonly #handshaking = new Set<Transport>()
   readonly #closers = new Set<() => Promise<void>>()
   readonly #pullLock = new KeyedLock()
   readonly #autoPulls = new WeakMap<Session, Map<string, { again: boolean }>>()
@@ -96,7 +98,9 @@ export class SyncNetwork implements Network, DispatchTarget {
   async connect(url: string, options: { token?: string }): Promise<Peer> {
     this.#assertOpen()
     const transport = await connectWebSocket(url)
-    const session = await this.attach(transport, { role: 'client', token: options.token, awaited: true })
+    // Not `awaited`: the caller holds this peer only once connect resolves, and an unrelated
+    // sync must not wait out a slow or silent server's handshake.
+    const session = await this.attach(transport, { role: 'client', token: options.token })
     return { id: session.remoteId, close: () => session.close() }
   }
 
@@ -106,13 +110,22 @@ export class SyncNetwork implements Network, DispatchTarget {
       void transport.close()
       return Promise.reject(LedgerError.closed('ledger'))
     }
+    this.#handshaking.add(transport)
     const task = (async () => {
-      const result = await handshake(transport, {
-        role: options.role,
-        replicaId: this.#engine.replicaId,
-        token: options.token,
-        maxFrameBytes: options.maxFrameBytes,
-      })
+      let result: Awaited<ReturnType<typeof handshake>>
+      try {
+        result = await handshake(transport, {
+          role: options.role,
+          replicaId: this.#engine.replicaId,
+          token: options.token,
+          maxFrameBytes: options.maxFrameBytes,
+        })
+      } catch (err) {
+        // `close` cut this handshake short: the caller learns the ledger closed, not a network error.
+        throw this.#closed ? LedgerError.closed('ledger') : err
+      } finally {
+        this.#handshaking.delete(transport)
+      }
       if (this.#closed) {
         await transport.close()
         throw LedgerError.closed('ledger')
@@ -198,6 +211,7 @@ export class SyncNetwork implements Network, DispatchTarget {
     this.#closed = true
     this.#announcer?.close()
     await Promise.allSettled([...this.#closers].map((close) => close()))
+    await Promise.allSettled([...this.#handshaking].map((t) => t.close()))
     await Promise.allSettled([...this.#sessions].map((s) => s.close()))
   }
 

@@ -32,7 +32,8 @@ export class SyncStates {
   readonly #pages = new Map<string, PageEntry>()
 
   get(pageId: Uint8Array): PageSyncState {
-    return this.#pages.get(toHex(pageId))?.last ?? { download: 'idle', upload: 'idle' }
+    const last = this.#pages.get(toHex(pageId))?.last
+    return last === undefined ? { download: 'idle', upload: 'idle' } : { ...last }
   }
 
   listen(pageId: Uint8Array, listener: (state: PageSyncState) => void): () => void {

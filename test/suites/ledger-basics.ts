@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { LedgerError, MAX_KEY_SIZE } from 'dagkv'
 import { collect, str, utf8 } from '../helpers/bytes.js'
 import type { LedgerFactory } from '../helpers/ledgers.js'
+import { engineOf } from '../../src/ledger/index.js'
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
   const promise = typeof p === 'function' ? (async () => p())() : p
@@ -250,6 +251,23 @@ export function ledgerBasicsSuite(name: string, open: LedgerFactory): void {
       await expectCode(open({ mergePolicy: 'nope' as 'custom' }), 'INVALID_ARGUMENT')
       await expectCode(open({ clock: 5 as unknown as () => number }), 'INVALID_ARGUMENT')
       await expectCode(open({ replicaId: 7 as unknown as string }), 'INVALID_ARGUMENT')
+      for (const cacheBytes of [-1, 1.5, Number.NaN, '1' as unknown as number]) {
+        await expectCode(open({ cacheBytes }), 'INVALID_ARGUMENT')
+      }
+    })
+
+    it('bounds the node cache by cacheBytes', async () => {
+      const ledger = await open({ cacheBytes: 64 * 1024 })
+      const page = await ledger.page('p')
+      await page.startTransaction()
+      for (let i = 0; i < 5000; i++) void page.put(`key-${i}`, 'v'.repeat(100))
+      await page.commit()
+      const snap = await page.snapshot()
+      let n = 0
+      for await (const _ of snap.entries()) n++
+      expect(n).toBe(5000)
+      expect(engineOf(ledger).tree.cacheStats.bytes).toBeLessThanOrEqual(64 * 1024)
+      expect(engineOf(ledger).tree.cacheStats.nodes).toBeGreaterThan(0)
     })
 
     it('syncs with zero stats when no peer is connected', async () => {
