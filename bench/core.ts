@@ -1,5 +1,7 @@
 // Core engine benchmark: dagkv against raw classic-level doing the same work, in one run.
-// Usage: npx tsx bench/core.ts [--n 100000] [--scaling]   → one JSON object on stdout.
+// Usage: npx tsx bench/core.ts [--n 100000] [--scaling] [--quick] [--cache-mb M]   → one JSON object on stdout.
+// --quick: bulk, warm gets, scan, diff and stored bytes only; --cache-mb: the node cache of the
+// ledger those steps read (Ledger.open cacheBytes; default 32 MiB).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +16,8 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '100000' },
     scaling: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    'cache-mb': { type: 'string' },
     'cold-child': { type: 'string' },
     'scan-child': { type: 'boolean', default: false },
     path: { type: 'string' },
@@ -28,6 +32,7 @@ const openRaw = async (path: string): Promise<Raw> => {
 }
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'dagkv-bench-'))
 const GETS = 10_000
+const cacheOption = args['cache-mb'] === undefined ? {} : { cacheBytes: Number(args['cache-mb']) * 1024 * 1024 }
 
 /** Peak resident set of this process in MB (VmHWM: resourceUsage would inherit the parent's). */
 function peakRssMB(): number {
@@ -94,7 +99,7 @@ async function measure(n: number, full: boolean): Promise<Record<string, unknown
       for (let i = 0; i < n; i++) b.put(keys[i]!, values[i]!)
       await b.write()
     })
-    const ledger = await Ledger.open({ path: join(dagDir, 'bulk'), autoSync: false })
+    const ledger = await Ledger.open({ path: join(dagDir, 'bulk'), autoSync: false, ...cacheOption })
     const page = await ledger.page('bench')
     const dagBulk = await time(async () => {
       await page.startTransaction()
@@ -224,7 +229,7 @@ if (args['scan-child']) {
   await coldChild(args['cold-child'], args.path!, Number(args.n))
 } else {
   const n = Number(args.n)
-  const result: Record<string, unknown> = { node: process.version, main: await measure(n, true) }
+  const result: Record<string, unknown> = { node: process.version, ...cacheOption, main: await measure(n, !args.quick) }
   if (args.scaling) {
     result.scaling = [await measure(10_000, false), await measure(1_000_000, false)]
   }
