@@ -185,6 +185,43 @@ function skipTwins(A: Cursor, B: Cursor, end: Bound): void {
   fb.pos = pos
 }
 
+/**
+ * Starts loading, in one batch, the children of two nodes of one level that the walk will open:
+ * a child link the other node does not have (at the same index, when the nodes hold the same
+ * keys) is never skipped as an equal subtree. Without it a diff over nodes not in memory waited
+ * for one read at a time. Children outside [start, end) are left alone; when the first such
+ * child is already in memory, nothing is done (a warm diff).
+ */
+function prefetchDiffering(store: NodeStore, a: Node, b: Node, start: Bound, end: Bound): void {
+  const todo: CID[] = []
+  const aligned = sameKeys(a, b)
+  for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (let i = 0; i <= x.n; i++) {
+      const c = x.child(i)
+      if (c === null || !inRange(x, i, start, end)) continue
+      if (aligned ? sameLink(c, y.child(i)) : hasChild(y, c)) continue
+      // The first of them in memory: a warm diff, where this would be pure overhead.
+      if (todo.length === 0 && store.cached(c) !== undefined) return
+      todo.push(c)
+    }
+  }
+  if (todo.length > 1) store.prefetch(todo)
+}
+
+function inRange(node: Node, i: number, start: Bound, end: Bound): boolean {
+  if (start !== undefined && i < node.n && node.compareKey(i, start) <= 0) return false
+  return end === undefined || i === 0 || node.compareKey(i - 1, end) < 0
+}
+
+function sameLink(c: CID, d: CID | null): boolean {
+  return d !== null && c.equals(d)
+}
+
+function hasChild(node: Node, c: CID): boolean {
+  for (let i = 0; i <= node.n; i++) if (sameLink(c, node.child(i))) return true
+  return false
+}
+
 function sameBound(a: Node | null, ai: number, b: Node | null, bi: number): boolean {
   if (a === null || b === null) return a === b
   return a.compareKeys(ai, b, bi) === 0
@@ -242,6 +279,7 @@ export async function* diffBatches(store: NodeStore, a: CID, b: CID, start?: Bou
         diffLeaves(na, nb, start, end, out)
         continue
       }
+      if (na.level === nb.level && na.children !== null && nb.children !== null) prefetchDiffering(store, na, nb, start, end)
       if (na.level === nb.level && sameKeys(na, nb) && A.sameBounds(B)) {
         const fa = A.open(na)
         const fb = B.open(nb)
