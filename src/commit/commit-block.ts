@@ -81,7 +81,14 @@ export function decodeCommit(cid: CID, bytes: Uint8Array): Commit {
   return toCommit(cid, n as CommitNode)
 }
 
-/** Orders two commits: newer is greater, by (timestamp, CID bytes). */
+/**
+ * Orders two commits: newer is greater, by (timestamp, commit id), the id as API.md shows it:
+ * the CID string (base32), compared as a string. That is what a caller can see and reproduce;
+ * it differs from the order of the CID bytes (base32's digits sort before its letters).
+ */
 export function compareCommits(a: Commit, b: Commit): number {
-  return a.timestamp - b.timestamp || compareCids(a.cid, b.cid)
+  if (a.timestamp !== b.timestamp) return a.timestamp - b.timestamp
+  const x = a.cid.toString()
+  const y = b.cid.toString()
+  return x < y ? -1 : x > y ? 1 : 0
 }

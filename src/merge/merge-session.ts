@@ -211,7 +211,7 @@ function validateMergedValue(v: unknown, index: number): Resolution {
   if (source !== 'new') {
     throw LedgerError.invalidArgument(`merged value ${index}: source must be 'right', 'new' or 'delete'`, { index })
   }
-  const priority = rawPriority ?? 'eager'
+  const priority = rawPriority === undefined ? 'eager' : rawPriority
   if (priority !== 'eager' && priority !== 'lazy') {
     throw LedgerError.invalidArgument(`merged value ${index}: priority must be 'eager' or 'lazy'`, { index })
   }

@@ -16,7 +16,7 @@ async function twoVersions(): Promise<{ store: Store; a: CID; b: CID }> {
   await store.write({ blocks: first.blocks })
   const changes: TreeChange[] = []
   for (let i = 0; i < 6000; i += 20) changes.push(put(i * 2, 'changed'))
-  for (let i = 7; i < 6000; i += 150) changes.push(put(i * 2 + 1, 'added'), { key: key((i + 4) * 2) })
+  for (let i = 7; i < 6000; i += 150) changes.push(put(i * 2 + 1, 'added'), { key: key((i + 4) * 2), entry: undefined })
   changes.sort((x, y) => Buffer.compare(x.key, y.key))
   const second = await t.apply(first.root, changes)
   await store.write({ blocks: second.blocks })
