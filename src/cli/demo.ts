@@ -8,9 +8,10 @@ import { Ledger, LedgerError, type MergeContext, type Page, type SyncStats } fro
 
 const text = (b: Uint8Array | undefined): string => (b === undefined ? '(absent)' : new TextDecoder().decode(b))
 const say = (line = ''): void => void process.stdout.write(`${line}\n`)
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
 const stats = (s: SyncStats): string =>
-  `${s.commitsReceived} commits / ${s.blocksReceived} blocks / ${s.bytesReceived} B received, ` +
-  `${s.commitsSent} commits / ${s.blocksSent} blocks / ${s.bytesSent} B sent, ${s.roundTrips} round trips`
+  `received ${count(s.commitsReceived, 'commit')}, ${count(s.blocksReceived, 'block')}, ${s.bytesReceived} B; ` +
+  `sent ${count(s.commitsSent, 'commit')}, ${count(s.blocksSent, 'block')}, ${s.bytesSent} B; ${count(s.roundTrips, 'round trip')}`
 
 async function show(label: string, page: Page): Promise<void> {
   const snap = await page.snapshot()
