@@ -131,7 +131,6 @@ export class Page {
     return this.#run(async () => {
       if (this.#tx) throw new LedgerError('TRANSACTION_ALREADY_IN_PROGRESS', 'a transaction is already in progress')
       await Promise.all([...this.#watchers].map((w) => w.idle()))
-      if (this.#closed) throw LedgerError.closed('page connection')
       this.#tx = new Journal()
     })
   }
@@ -172,7 +171,8 @@ export class Page {
     const prefix = optionalKey(optionsObject(options, 'watch').prefix, 'prefix') ?? new Uint8Array(0)
     return this.#run(async () => {
       const watcher = new Watcher(this.#engine, listener, prefix, this.#head)
-      this.#watchers.add(watcher)
+      if (this.#closed) watcher.close()
+      else this.#watchers.add(watcher)
       return {
         snapshot: new Snapshot(this.#engine, this.#head, prefix),
         close: () => {

@@ -24,18 +24,15 @@ export class Watcher {
   #remote = false
   #running: Promise<void> | undefined
   #closed = false
-  /** Settles at `close`, so `idle` never waits on a listener that never settles once closed. */
-  readonly #closing: Promise<void>
-  #markClosed!: () => void
+  /** Settles when the running pump ends or the watcher closes (one per run, not one per `idle`). */
+  #settled: Promise<void> | undefined
+  #release: (() => void) | undefined
 
   constructor(engine: Engine, listener: WatchListener, prefix: Uint8Array, from: Commit) {
     this.#engine = engine
     this.#listener = listener
     this.#prefix = prefix
     this.#delivered = from
-    this.#closing = new Promise((resolve) => {
-      this.#markClosed = resolve
-    })
   }
 
   /** The connection's head moved to `to`; `remote` when the move brought another replica's commits. */
@@ -43,20 +40,26 @@ export class Watcher {
     if (this.#closed) return
     this.#target = to
     this.#remote ||= remote
-    this.#running ??= this.#pump().finally(() => {
+    if (this.#running) return
+    let release!: () => void
+    this.#settled = new Promise<void>((resolve) => (release = resolve))
+    this.#release = release
+    this.#running = this.#pump().finally(() => {
       this.#running = undefined
+      this.#release = undefined
+      release()
     })
   }
 
   /** Resolves when every pending notification has been handled, or when the watcher closes. */
   async idle(): Promise<void> {
-    while (this.#running && !this.#closed) await Promise.race([this.#running, this.#closing])
+    while (this.#running && !this.#closed) await this.#settled
   }
 
   close(): void {
     this.#closed = true
     this.#target = undefined
-    this.#markClosed()
+    this.#release?.()
   }
 
   async #pump(): Promise<void> {

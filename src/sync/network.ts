@@ -42,6 +42,8 @@ export class SyncNetwork implements Network, DispatchTarget {
   readonly #connecting = new Set<Promise<unknown>>()
   /** Transports still in their handshake: `close` cuts them, so a silent peer cannot hold it up. */
   readonly #handshaking = new Set<Transport>()
+  /** Outgoing connections still opening their socket: `close` aborts them (they reject CLOSED). */
+  readonly #dials = new Set<AbortController>()
   readonly #closers = new Set<() => Promise<void>>()
   readonly #pullLock = new KeyedLock()
   readonly #autoPulls = new WeakMap<Session, Map<string, { again: boolean }>>()
@@ -97,7 +99,14 @@ export class SyncNetwork implements Network, DispatchTarget {
 
   async connect(url: string, options: { token?: string }): Promise<Peer> {
     this.#assertOpen()
-    const transport = await connectWebSocket(url)
+    const dial = new AbortController()
+    this.#dials.add(dial)
+    let transport: Transport
+    try {
+      transport = await connectWebSocket(url, { signal: dial.signal })
+    } finally {
+      this.#dials.delete(dial)
+    }
     // Not `awaited`: the caller holds this peer only once connect resolves, and an unrelated
     // sync must not wait out a slow or silent server's handshake.
     const session = await this.attach(transport, { role: 'client', token: options.token })
@@ -211,6 +220,7 @@ export class SyncNetwork implements Network, DispatchTarget {
     this.#closed = true
     this.#announcer?.close()
     await Promise.allSettled([...this.#closers].map((close) => close()))
+    for (const dial of this.#dials) dial.abort(LedgerError.closed('ledger'))
     await Promise.allSettled([...this.#handshaking].map((t) => t.close()))
     await Promise.allSettled([...this.#sessions].map((s) => s.close()))
   }

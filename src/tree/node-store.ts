@@ -10,6 +10,12 @@ import { Node } from './node.js'
 /** Default bound of the decoded-node cache: 32 MiB (a 1M-entry scan peaks at ~190 MB anonymous RSS with it). */
 export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 
+/**
+ * Below this cache bound read-ahead is off: a batch (up to ~32 nodes of a few KiB) could be
+ * evicted before the walk reads it, and every node would then be read twice.
+ */
+const MIN_READ_AHEAD_CACHE_BYTES = 1024 * 1024
+
 const EMPTY_BYTES = encodeNode(0, [], null)
 /** The block of the empty tree: a level-0 node with no entries. */
 export const EMPTY_BLOCK: Block = nodeBlock(EMPTY_BYTES)
@@ -51,9 +57,12 @@ export class NodeStore {
   /** Loads in flight, so concurrent readers (and prefetches) share one read. */
   readonly #loading = new Map<string, Promise<Node>>()
   readonly #empty: Node
+  /** Read-ahead parks nodes in the LRU until the walk reaches them: pointless in a tiny cache. */
+  readonly #readAhead: boolean
 
   constructor(reader: BlockReader, cacheBytes: number) {
     this.#reader = reader
+    this.#readAhead = cacheBytes >= MIN_READ_AHEAD_CACHE_BYTES
     this.#cache = new LRUCache<number, Node>({
       maxSize: Math.max(1, cacheBytes),
       sizeCalculation: (node) => node.size,
@@ -88,6 +97,7 @@ export class NodeStore {
    * reader has one (a Store does: one LevelDB getMany). Errors surface on the real load.
    */
   prefetch(cids: readonly CID[]): void {
+    if (!this.#readAhead) return
     const todo: CID[] = []
     for (const cid of cids) if (this.cached(cid) === undefined && !this.#loading.has(exactKey(cid))) todo.push(cid)
     if (todo.length === 0) return

@@ -16,6 +16,8 @@ export interface ConnectWebSocketOptions {
    * @default 10000
    */
   timeoutMs?: number | undefined
+  /** Aborting gives up a connection still being opened: it rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
 }
 
 /** Default of {@link ConnectWebSocketOptions.timeoutMs}. */
@@ -66,13 +68,19 @@ export function connectWebSocket(url: string, options: ConnectWebSocketOptions =
       if (settled) return
       settled = true
       clearTimeout(timer)
+      options.signal?.removeEventListener('abort', abort)
       ws.terminate()
       reject(err)
     }
     const timer = setTimeout(() => fail(timedOut(`connecting to ${url}`, timeoutMs)), timeoutMs)
     ws.on('error', (err: Error) => fail(LedgerError.network(`cannot connect to ${url}: ${err.message}`, err)))
     ws.once('close', (code: number) => fail(LedgerError.network(`connection to ${url} closed (code ${code})`)))
+    const signal = options.signal
+    const abort = (): void => fail(signal?.reason instanceof LedgerError ? signal.reason : LedgerError.network(`connecting to ${url} was aborted`))
+    if (signal?.aborted) return abort()
+    signal?.addEventListener('abort', abort, { once: true })
     ws.once('open', () => {
+      signal?.removeEventListener('abort', abort)
       if (settled) return
       settled = true
       clearTimeout(timer)
