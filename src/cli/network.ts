@@ -26,13 +26,21 @@ export function tokenOf(inv: Invocation): string | undefined {
   return token === '' ? undefined : token
 }
 
-/** Serves the store's ledger over WebSocket with the command's `--host`, `--port` and token. */
-export function listenFor(inv: Invocation, ledger: Ledger): Promise<Listener> {
+/**
+ * The command's `--host`, `--port` and token as listen options. Read before the store is opened,
+ * so a bad value is a usage error even when the store is locked.
+ */
+export function listenOptionsOf(inv: Invocation): ListenOptions {
   const options: ListenOptions = { host: inv.string('host') ?? '127.0.0.1' }
   const port = inv.integer('port', 0, 65535)
   if (port !== undefined) options.port = port
   const token = tokenOf(inv)
   if (token !== undefined) options.token = token
+  return options
+}
+
+/** Serves the store's ledger over WebSocket with options from `listenOptionsOf`. */
+export function listenFor(ledger: Ledger, options: ListenOptions): Promise<Listener> {
   return ledger.listen(options)
 }
 

@@ -17,31 +17,35 @@ export function valueText(inv: Invocation, value: Uint8Array | undefined): strin
   return value === undefined ? '(lazy, not stored here)' : inv.showShort(value)
 }
 
-async function* listed(inv: Invocation, snap: Snapshot): AsyncGenerator<Entry> {
+/** The range options, read before the store is opened (a bad one is a usage error, locked store or not). */
+function rangeOf(inv: Invocation): RangeOptions {
   const start = inv.bytesOption('start')
   const end = inv.bytesOption('end')
   const limit = inv.integer('limit', 0)
-  yield* snap.entries({
+  return {
     ...(start === undefined ? {} : { start }),
     ...(end === undefined ? {} : { end }),
     ...(limit === undefined ? {} : { limit }),
     reverse: inv.flag('reverse'),
-  })
+  }
 }
+
+type RangeOptions = NonNullable<Parameters<Snapshot['entries']>[0]>
 
 async function run(inv: Invocation): Promise<undefined> {
   const prefix = inv.bytesOption('prefix')
   const keysOnly = inv.flag('keys')
+  const range = rangeOf(inv)
   await inv.withLedger(async (ledger) => {
     const page = await inv.page(ledger)
     const snap = await page.snapshot(prefix === undefined ? {} : { prefix })
     if (inv.json) {
       const docs: unknown[] = []
-      for await (const e of listed(inv, snap)) docs.push(keysOnly ? inv.show(e.key) : entryJson(inv, e))
+      for await (const e of snap.entries(range)) docs.push(keysOnly ? inv.show(e.key) : entryJson(inv, e))
       await inv.out.json(docs)
       return
     }
-    for await (const e of listed(inv, snap)) {
+    for await (const e of snap.entries(range)) {
       await inv.out.line(keysOnly ? inv.show(e.key) : `${inv.show(e.key)}\t${valueText(inv, e.value)}`)
     }
   })

@@ -1,5 +1,5 @@
 import type { Command } from '../interface.js'
-import { listenFor, listenHelp, listenOptions, tokenHelp, tokenOption } from '../network.js'
+import { listenFor, listenHelp, listenOptionsOf, listenOptions, tokenHelp, tokenOption } from '../network.js'
 import { untilSignal } from '../signals.js'
 
 /** `dagkv serve`: serves the store to peers over WebSocket until interrupted. */
@@ -19,9 +19,10 @@ export const serve: Command = {
   json: true,
   args: { min: 0, max: 0 },
   async run(inv) {
+    const options = listenOptionsOf(inv)
     const signal = untilSignal()
     await inv.withLedger(async (ledger) => {
-      const listener = await listenFor(inv, ledger)
+      const listener = await listenFor(ledger, options)
       try {
         if (inv.json) await inv.out.json({ url: listener.url, port: listener.port })
         else await inv.out.line(listener.url)

@@ -51,8 +51,7 @@ async function syncOne(ledger: Ledger, id: Uint8Array, mode: SyncMode, peer: Pee
  * Syncs the named pages, or every page of this store and (unless pushing only) every page the
  * server announces, until no new page turns up.
  */
-async function syncPages(inv: Invocation, ledger: Ledger, peer: Peer, mode: SyncMode, bar: Progress): Promise<PageResult[]> {
-  const named = inv.strings('page').map((_, i) => inv.bytesOptionAt('page', i))
+async function syncPages(inv: Invocation, ledger: Ledger, peer: Peer, mode: SyncMode, bar: Progress, named: Uint8Array[]): Promise<PageResult[]> {
   const done = new Map<string, PageResult>()
   let todo = named.length > 0 ? named : await ledger.pages()
   bar.grow(todo.length)
@@ -76,6 +75,7 @@ async function run(inv: Invocation): Promise<undefined> {
   const url = inv.arg(0)
   const mode = (inv.string('mode') ?? 'both') as SyncMode
   if (!MODES.includes(mode)) throw inv.usage(`--mode must be push, pull or both, got ${mode}`)
+  const named = inv.strings('page').map((_, i) => inv.bytesOptionAt('page', i))
   await inv.withLedger(
     async (ledger) => {
       const peer = await connectTo(inv, ledger, url)
@@ -83,7 +83,7 @@ async function run(inv: Invocation): Promise<undefined> {
       try {
         const bar = progressBar(inv.err, 'sync |{bar}| {value}/{total} pages | {page}', { page: '' })
         try {
-          results = await syncPages(inv, ledger, peer, mode, bar)
+          results = await syncPages(inv, ledger, peer, mode, bar, named)
         } finally {
           bar.stop()
         }

@@ -1,7 +1,7 @@
 import type { Listener, PageChange, Peer } from '../../index.js'
 import type { Command } from '../interface.js'
 import type { Invocation } from '../invocation.js'
-import { connectTo, listenFor, listenHelp, listenOptions, tokenHelp, tokenOption } from '../network.js'
+import { connectTo, listenFor, listenHelp, listenOptionsOf, listenOptions, tokenHelp, tokenOption } from '../network.js'
 import { untilSignal } from '../signals.js'
 import { entryJson } from './ls.js'
 
@@ -37,6 +37,7 @@ async function run(inv: Invocation): Promise<number | undefined> {
   if (!serve && (inv.string('host') !== undefined || inv.string('port') !== undefined)) {
     throw inv.usage('--host and --port need --serve')
   }
+  const listenOpts = serve ? listenOptionsOf(inv) : undefined
   const signal = untilSignal()
   let failure: unknown
   const status = await inv.withLedger(async (ledger) => {
@@ -56,7 +57,7 @@ async function run(inv: Invocation): Promise<number | undefined> {
     let listener: Listener | undefined
     let peer: Peer | undefined
     try {
-      if (serve) listener = await listenFor(inv, ledger)
+      if (listenOpts !== undefined) listener = await listenFor(ledger, listenOpts)
       if (connect !== undefined) peer = await connectTo(inv, ledger, connect)
       const where = [listener ? `; listening on ${listener.url}` : '', peer ? `; connected to ${connect}` : ''].join('')
       await inv.err.line(`dagkv: watching page ${inv.show(page.id)} from commit ${watcher.snapshot.commitId}${where}`)
