@@ -1,5 +1,6 @@
 // Audit: `log` (id, parents, time, changed-key counts) after puts, deletes and a merge.
 import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
 import { describe, expect, test } from 'vitest'
 import { ok, okJson, tempDir } from './run-cli.js'
 
@@ -61,7 +62,9 @@ describe('audit: log', () => {
     const merge = log[0]!
     expect(log.filter((e) => e.head).map((e) => e.id)).toEqual([merge.id])
     expect(merge.parents).toHaveLength(2)
-    expect([...merge.parents].sort()).toEqual(merge.parents)
+    // parents are in the commit block's canonical order: by CID bytes (not by their base32 strings)
+    const cidBytes = (id: string): Buffer => Buffer.from(CID.parse(id).bytes)
+    expect([...merge.parents].sort((x, y) => Buffer.compare(cidBytes(x), cidBytes(y)))).toEqual(merge.parents)
     expect(merge.replica).toBe(null)
     const roots = log.filter((e) => e.parents.length === 0)
     expect(roots).toHaveLength(1)
