@@ -2,22 +2,12 @@
 import { expect, onTestFinished } from 'vitest'
 import { Ledger, LedgerError, connectInMemory, type DiffEntry, type MergeContext, type Page, type PageChange, type Snapshot } from 'dagkv'
 import { collect, str } from '../helpers/bytes.js'
+import { within } from '../helpers/timing.js'
+
+export { within }
 
 export const any = (x: unknown): never => x as never
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** Fails with a clear message instead of hanging when `p` does not settle within `ms`. */
-export async function within<T>(p: Promise<T>, ms = 5000, what = 'call'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: did not settle within ${ms} ms (hang)`)), ms)
-  })
-  try {
-    return await Promise.race([p, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /**
  * The LedgerError code a call fails with; 'resolved' when it succeeds; a description otherwise

@@ -8,6 +8,9 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { Ledger, LedgerError, connectInMemory, type Page, type SyncStats } from 'dagkv'
 import { collect, str } from '../helpers/bytes.js'
 import { memoryLedger } from '../helpers/ledgers.js'
+import { within } from '../helpers/timing.js'
+
+export { within }
 
 // helpers
 
@@ -16,19 +19,6 @@ export const STAT_FIELDS = Object.keys(ZERO).sort()
 
 /** A ledger with autoSync on, closed after the test. */
 export const autoLedger = (): Promise<Ledger> => memoryLedger({ autoSync: true })
-
-/** Fails with a clear message instead of hanging the test when `p` does not settle in time. */
-export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: did not settle within ${ms} ms (hang)`)), ms)
-  })
-  try {
-    return await Promise.race([p, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** The error `fn` throws or its promise rejects with (fails when it succeeds). */
 export async function failureOf(fn: () => unknown, ms = 15_000): Promise<unknown> {

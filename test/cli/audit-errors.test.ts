@@ -3,19 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { dagkv, ok, okJson, Running, tempDir } from './run-cli.js'
-
-async function pool<T>(tasks: (() => Promise<T>)[], n = 3): Promise<T[]> {
-  const results: T[] = new Array(tasks.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const i = next++
-      results[i] = await tasks[i]!()
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker))
-  return results
-}
+import { pool } from '../helpers/timing.js'
 
 /**
  * Runs every case and returns those that did not fail as expected (status 1, empty stdout, exactly

@@ -2,23 +2,10 @@
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { dagkv, Running, tempDir, type CliResult } from './run-cli.js'
+import { pool } from '../helpers/timing.js'
 
 /** Stands for a fresh store directory in `checkAll` cases. */
 const STORE = '<fresh store>'
-
-/** Runs `tasks` at most `n` at a time (the machine is small; each run is a node process). */
-async function pool<T>(tasks: (() => Promise<T>)[], n = 3): Promise<T[]> {
-  const results: T[] = new Array(tasks.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const i = next++
-      results[i] = await tasks[i]!()
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker))
-  return results
-}
 
 /** Status 2, nothing on stdout, exactly `dagkv: MESSAGE` then `usage: dagkv COMMAND …` on stderr. */
 function expectUsage(r: CliResult, args: readonly string[], command: string | undefined): void {
