@@ -51,17 +51,7 @@ export async function contents(page: Page): Promise<Record<string, string | null
 export const headOf = async (page: Page): Promise<string> => (await page.snapshot()).commitId
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
-export function seeded(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
+export { seeded } from '../sync/helpers.js'
 
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
