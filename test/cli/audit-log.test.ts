@@ -2,18 +2,9 @@
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { describe, expect, test } from 'vitest'
+import type { LogEntry } from '../../src/cli/history.js'
 import { ok, okJson, tempDir } from './run-cli.js'
 
-interface LogEntry {
-  id: string
-  parents: string[]
-  timestamp: number
-  time: string
-  generation: number
-  replica: string | null
-  head: boolean
-  changes: { added: number; changed: number; deleted: number }
-}
 
 interface DiffEntry {
   key: string

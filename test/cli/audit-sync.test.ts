@@ -4,22 +4,14 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { dagkv, ok, okJson, ROOT, Running, tempDir } from './run-cli.js'
+import type { SyncStats } from 'dagkv'
 
-interface Stats {
-  commitsSent: number
-  commitsReceived: number
-  blocksSent: number
-  blocksReceived: number
-  bytesSent: number
-  bytesReceived: number
-  roundTrips: number
-}
 interface SyncResult {
   url: string
   peer: string
   mode: string
-  pages: (Stats & { page: string })[]
-  total: Stats
+  pages: (SyncStats & { page: string })[]
+  total: SyncStats
 }
 
 async function head(store: string, page: string): Promise<string[]> {
