@@ -113,7 +113,14 @@ async function measure(name: string, n: number, hiN: number, reps: number): Prom
     out.diff = await step('diff', async () => {
       const d = await adapter.diffAfterChange(changedKeys, newValues)
       if (d.keys !== changeCount) throw new Error(`diff reported ${d.keys} keys, expected ${changeCount}`)
-      return { ...d, ms: +d.ms.toFixed(1), applyMs: +d.applyMs.toFixed(1) }
+      // The first diff of a process includes compiling its code; `reps` more passes give the steady state.
+      let best = d.ms
+      for (let r = 0; r < reps; r++) {
+        const { ms, result } = await time(() => adapter.diffAgain())
+        if (result !== changeCount) throw new Error(`diff pass reported ${result} keys, expected ${changeCount}`)
+        best = Math.min(best, ms)
+      }
+      return { ...d, ms: +d.ms.toFixed(1), bestMs: +best.toFixed(1), bestOf: reps + 1, applyMs: +d.applyMs.toFixed(1) }
     })
     out.workloadRssMB = Math.round(process.resourceUsage().maxRSS / 1024)
     if (!('skipped' in out.diff)) {
@@ -193,7 +200,7 @@ const result: RunResult = {
   gets: GETS,
   historyEntries: hiN,
   runs: Number(args.runs),
-  note: 'Each system in its own process, one after another, once per round; gets and scans best of --reps passes after a verified warm-up pass; timed figures keep the best round. Figures on a shared machine are noisy.',
+  note: 'Each system in its own process, one after another, once per round; gets and scans best of --reps passes after a verified warm-up pass; the diff: its first run, and the best of it and --reps more passes; timed figures keep the best round. Figures on a shared machine are noisy.',
   systems: {},
 }
 const runs = Number(args.runs)
@@ -217,6 +224,7 @@ if (raw && dag && !('skipped' in raw) && !('skipped' in dag) && raw.n === dag.n)
     scan: r(num(dag.scan, 'perSec'), num(raw.scan, 'perSec')),
     storedBytes: r(num(dag.storedBytes, 'bytes'), num(raw.storedBytes, 'bytes')),
     diffMs: r(num(dag.diff, 'ms'), num(raw.diff, 'ms')),
+    diffBestMs: r(num(dag.diff, 'bestMs'), num(raw.diff, 'bestMs')),
   }
 }
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)

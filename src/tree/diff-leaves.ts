@@ -15,6 +15,36 @@ export function sameKeys(a: Node, b: Node): boolean {
 }
 
 /**
+ * The entries in [lo, hi) whose values (or priorities) differ between a and b, which hold the same
+ * keys. A run of equal entries is recognised by one comparison of its encoded values (CBOR items
+ * are self-delimiting, so equal concatenations mean equal items), long runs natively; a run that
+ * differs is halved. A leaf with one changed value of ~30 costs ~10 range comparisons instead of
+ * a byte loop over every value.
+ */
+function diffValues(a: Node, b: Node, lo: number, hi: number, push: (item: DiffItem) => void): void {
+  const as = a.vItem(lo)
+  const bs = b.vItem(lo)
+  const len = a.vItem(hi) - as
+  if (len === b.vItem(hi) - bs && sameFlags(a, b, lo, hi) && equalRanges(a.bytes, as, b.bytes, bs, len)) return
+  if (hi - lo === 1) {
+    const before = a.entryAt(lo)
+    push({ key: before.key, before, after: b.entryAt(lo) })
+    return
+  }
+  const mid = (lo + hi) >>> 1
+  diffValues(a, b, lo, mid, push)
+  diffValues(a, b, mid, hi, push)
+}
+
+function sameFlags(a: Node, b: Node, lo: number, hi: number): boolean {
+  const fa = a.flags
+  const fb = b.flags
+  if (fa === fb) return true
+  for (let i = lo; i < hi; i++) if ((fa === null ? 0 : fa[i]!) !== (fb === null ? 0 : fb[i]!)) return false
+  return true
+}
+
+/**
  * The differing entries of two leaves over the same key interval, merged in one tight loop
  * (most leaf pairs of a small change: no cursor steps per entry), appended to `out`. Keys
  * outside [start, end) are left out.
@@ -28,13 +58,8 @@ export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound, out: Diff
   const an = a.n
   const bn = b.n
   if (sameKeys(a, b)) {
-    // Same keys (an update of values only): compare values alone.
-    for (let i = 0; i < an; i++) {
-      if (!a.sameValue(i, b, i)) {
-        const before = a.entryAt(i)
-        push({ key: before.key, before, after: b.entryAt(i) })
-      }
-    }
+    // Same keys (an update of values only): compare values alone, in runs.
+    diffValues(a, b, 0, an, push)
     return out
   }
   let i = 0

@@ -85,10 +85,16 @@ export class AutomergeAdapter implements PeerAdapter {
     this.#old = old
     this.#doc = doc
     const t1 = performance.now()
-    const patches = Automerge.diff(doc, Automerge.getHeads(old), Automerge.getHeads(doc))
+    const keys = await this.diffAgain()
     const ms = performance.now() - t1
-    const keys = new Set(patches.map((p) => String(p.path[0]))).size
     return { applyMs, ms, keys, method: 'Automerge.diff(doc, oldHeads, newHeads) patches (distinct keys)' }
+  }
+
+  async diffAgain(): Promise<number> {
+    if (!this.#old) throw new Error('diffAfterChange first')
+    const doc = this.#d
+    const patches = Automerge.diff(doc, Automerge.getHeads(this.#old), Automerge.getHeads(doc))
+    return new Set(patches.map((p) => String(p.path[0]))).size
   }
 
   async syncBytes(): Promise<SyncResult | Skipped> {

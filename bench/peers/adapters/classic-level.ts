@@ -15,6 +15,8 @@ export class ClassicLevelAdapter implements PeerAdapter {
   readonly versions = { 'classic-level': versionOf('classic-level') }
   readonly #dir = mkdtempSync(join(tmpdir(), 'peers-raw-'))
   #db: Raw | undefined
+  /** The old version, kept for the diff. */
+  #snapshot: ReturnType<Raw['snapshot']> | undefined
 
   async #open(): Promise<Raw> {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(join(this.#dir, 'db'), { keyEncoding: 'view', valueEncoding: 'view' })
@@ -54,13 +56,21 @@ export class ClassicLevelAdapter implements PeerAdapter {
   async diffAfterChange(changedKeys: Bytes[], newValues: Bytes[]): Promise<DiffResult> {
     // No versions: keep the old one as a LevelDB snapshot, then merge-scan old against new.
     const db = this.#handle
-    const snapshot = db.snapshot()
+    this.#snapshot = db.snapshot()
     const t0 = performance.now()
     const b = db.batch()
     for (let i = 0; i < changedKeys.length; i++) b.put(changedKeys[i]!, newValues[i]!)
     await b.write()
     const applyMs = performance.now() - t0
     const t1 = performance.now()
+    const keys = await this.diffAgain()
+    return { applyMs, ms: performance.now() - t1, keys, method: 'merge-scan of a LevelDB snapshot against the current state (no structural diff)' }
+  }
+
+  async diffAgain(): Promise<number> {
+    const snapshot = this.#snapshot
+    if (!snapshot) throw new Error('diffAfterChange first')
+    const db = this.#handle
     let keys = 0
     const before = db.iterator({ snapshot })
     const after = db.iterator()
@@ -84,9 +94,8 @@ export class ClassicLevelAdapter implements PeerAdapter {
     } finally {
       await before.close()
       await after.close()
-      await snapshot.close()
     }
-    return { applyMs, ms: performance.now() - t1, keys, method: 'merge-scan of a LevelDB snapshot against the current state (no structural diff)' }
+    return keys
   }
 
   async syncBytes(): Promise<SyncResult | Skipped> {
@@ -102,6 +111,7 @@ export class ClassicLevelAdapter implements PeerAdapter {
   }
 
   async close(): Promise<void> {
+    await this.#snapshot?.close()
     await this.#db?.close()
     rmSync(this.#dir, { recursive: true, force: true })
   }

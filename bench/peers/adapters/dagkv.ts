@@ -89,7 +89,7 @@ export class DagkvAdapter implements PeerAdapter {
     const clone = await rpage.sync({ mode: 'pull' })
     this.#replica = { ledger: replica, page: rpage, link, cloneBytes: clone.bytesReceived }
 
-    const before = await this.#snapshot()
+    await this.#snapshot() // the old version, diffed against below
     const page = this.#p
     const t0 = performance.now()
     await page.startTransaction()
@@ -97,11 +97,16 @@ export class DagkvAdapter implements PeerAdapter {
     await page.commit()
     const applyMs = performance.now() - t0
     const t1 = performance.now()
-    const after = await page.snapshot()
-    let keys = 0
-    for await (const _ of before.diff(after)) keys++
-    this.#after = after
+    this.#after = await page.snapshot()
+    const keys = await this.diffAgain()
     return { applyMs, ms: performance.now() - t1, keys, method: 'Snapshot.diff (Merkle tree diff, skips equal subtrees)' }
+  }
+
+  async diffAgain(): Promise<number> {
+    if (!this.#snap || !this.#after) throw new Error('diffAfterChange first')
+    let keys = 0
+    for await (const _ of this.#snap.diff(this.#after)) keys++
+    return keys
   }
 
   async syncBytes(): Promise<SyncResult | Skipped> {

@@ -74,6 +74,7 @@ export class HyperbeeAdapter implements PeerAdapter {
   #b: Bee | undefined
   #oldByteLength = 0
   #oldLength = 0
+  #oldVersion: number | undefined
   #replica: Replica | undefined
   #cloneBytes = 0
 
@@ -109,16 +110,22 @@ export class HyperbeeAdapter implements PeerAdapter {
     this.#replica = replica
     this.#cloneBytes = replica.received
     replica.received = 0
-    const oldVersion = bee.version
+    this.#oldVersion = bee.version
     this.#oldByteLength = core.byteLength
     this.#oldLength = core.length
     const t0 = performance.now()
     await load(bee, changedKeys, newValues)
     const applyMs = performance.now() - t0
     const t1 = performance.now()
-    let keys = 0
-    for await (const _ of bee.createDiffStream(oldVersion)) keys++
+    const keys = await this.diffAgain()
     return { applyMs, ms: performance.now() - t1, keys, method: 'Hyperbee createDiffStream(oldVersion)' }
+  }
+
+  async diffAgain(): Promise<number> {
+    if (this.#oldVersion === undefined) throw new Error('diffAfterChange first')
+    let keys = 0
+    for await (const _ of this.#bee.bee.createDiffStream(this.#oldVersion)) keys++
+    return keys
   }
 
   async syncBytes(): Promise<SyncResult | Skipped> {

@@ -76,12 +76,21 @@ export class PailAdapter implements PeerAdapter {
     this.#old = old
     this.#root = res.root
     const t1 = performance.now()
-    const diff = await difference(this.#blocks, old, res.root)
+    const diff = await this.#difference()
     const ms = performance.now() - t1
     // The shards new in the second version are exactly what a replica holding the first lacks.
     this.#syncBytes = sum(diff.shards.additions.map((b) => b.bytes.length))
     this.#syncBlocks = diff.shards.additions.length
     return { applyMs, ms, keys: diff.keys.length, method: 'pail/diff difference(blocks, old, new)' }
+  }
+
+  async diffAgain(): Promise<number> {
+    return (await this.#difference()).keys.length
+  }
+
+  #difference(): ReturnType<typeof difference> {
+    if (!this.#old || !this.#root) throw new Error('diffAfterChange first')
+    return difference(this.#blocks, this.#old, this.#root)
   }
 
   async syncBytes(): Promise<SyncResult | Skipped> {

@@ -165,12 +165,17 @@ export class ProllyTreesAdapter implements PeerAdapter {
     this.#old = old
     this.#root = res.root
     const t1 = performance.now()
-    const keys = diffTrees(this.#store, old, await res.root.address)
+    const keys = await this.diffAgain()
     const ms = performance.now() - t1
     const before = this.#store.count(old)
     const after = this.#store.count(await res.root.address)
     if (before !== after) throw new Error(`bulk update changed the entry count from ${before} to ${after}`)
     return { applyMs, ms, keys, method: 'structural diff written in the adapter (no diff API): prune equal-CID subtrees level by level, merge the leaves left' }
+  }
+
+  async diffAgain(): Promise<number> {
+    if (!this.#old) throw new Error('diffAfterChange first')
+    return diffTrees(this.#store, this.#old, await this.#r.address)
   }
 
   async syncBytes(): Promise<SyncResult | Skipped> {

@@ -10,8 +10,11 @@ export type Bytes = Uint8Array
 export interface DiffResult {
   /** Time to commit the change as a new version (not the diff). */
   applyMs: number
-  /** Time to compute the diff between the two versions. */
+  /** Time to compute the diff between the two versions, the first time (JIT warm-up included). */
   ms: number
+  /** Best time of the first diff and `bestOf` more passes of `diffAgain` (added by run.ts). */
+  bestMs?: number
+  bestOf?: number
   /** Keys the diff reported as changed (must equal the number of distinct changed keys). */
   keys: number
   /** How the diff was computed. */
@@ -56,6 +59,8 @@ export interface PeerAdapter {
   scan(): Promise<number>
   /** Apply the change as a new version, then diff the two versions. */
   diffAfterChange(changedKeys: Bytes[], newValues: Bytes[]): Promise<DiffResult>
+  /** The same diff of the same two versions again (after `diffAfterChange`); returns its key count. */
+  diffAgain(): Promise<number>
   /** Bytes a replica holding the old version must receive to catch up (after `diffAfterChange`). */
   syncBytes(): Promise<SyncResult | Skipped>
   /** Bytes stored once both versions exist, where the system keeps history (after `syncBytes`). */

@@ -24,6 +24,7 @@ export interface SystemResult {
     getsPerSec: number[]
     scanPerSec: number[]
     diffMs: number[]
+    diffBestMs: number[]
     applyMs: number[]
     skipped: string[]
   }
@@ -61,7 +62,7 @@ const figures = <T>(xs: Array<Timed<T>>, f: (x: T) => number): number[] => xs.fl
 
 /**
  * One system's rounds → one result: timed figures from the best round (rates highest, times
- * lowest; the diff's `ms` and `applyMs` each their own best), byte counts from the first round.
+ * lowest; the diff's `ms`, `bestMs` and `applyMs` each their own best), byte counts from the first round.
  */
 export function bestOfRounds(rounds: Array<SystemResult | Skipped>): SystemResult | Skipped {
   const ok = rounds.filter((r): r is SystemResult => !isSkipped(r))
@@ -79,7 +80,10 @@ export function bestOfRounds(rounds: Array<SystemResult | Skipped>): SystemResul
   if (scan !== undefined) out.scan = scan
   const diffs = ok.map((r) => r.diff)
   const diff = best(diffs, (x) => -x.ms)
-  if (diff !== undefined) out.diff = isSkipped(diff) ? diff : { ...diff, applyMs: Math.min(...figures(diffs, (x) => x.applyMs)) }
+  if (diff !== undefined) {
+    const bests = figures(diffs, (x) => x.bestMs ?? x.ms)
+    out.diff = isSkipped(diff) ? diff : { ...diff, applyMs: Math.min(...figures(diffs, (x) => x.applyMs)), bestMs: Math.min(...bests) }
+  }
   out.workloadRssMB = Math.max(...ok.map((r) => r.workloadRssMB ?? 0))
   out.maxRssMB = Math.max(...ok.map((r) => r.maxRssMB ?? 0))
   out.rounds = {
@@ -87,6 +91,7 @@ export function bestOfRounds(rounds: Array<SystemResult | Skipped>): SystemResul
     getsPerSec: figures(ok.map((r) => r.gets), (x) => x.opsPerSec),
     scanPerSec: figures(ok.map((r) => r.scan), (x) => x.perSec),
     diffMs: figures(diffs, (x) => x.ms),
+    diffBestMs: figures(diffs, (x) => x.bestMs ?? x.ms),
     applyMs: figures(diffs, (x) => x.applyMs),
     skipped,
   }
@@ -118,7 +123,8 @@ export function markdownTable(r: RunResult): string {
     row(`${fmt(r.gets)} random gets (ops/s)`, (s) => cell(s.gets, (v) => fmt(v.opsPerSec))),
     row('full ordered scan (entries/s)', (s) => cell(s.scan, (v) => fmt(v.perSec))),
     row('commit the 1 % change (ms)', (s) => cell(s.diff, (v) => fmt(Math.round(v.applyMs)))),
-    row('diff after a 1 % change (ms)', (s) => cell(s.diff, (v) => v.ms.toFixed(1))),
+    row('diff after a 1 % change, first run (ms)', (s) => cell(s.diff, (v) => v.ms.toFixed(1))),
+    row('diff after a 1 % change, best pass (ms)', (s) => cell(s.diff, (v) => (v.bestMs === undefined ? '—' : v.bestMs.toFixed(1)))),
     row('bytes to catch up on a 1 % change', (s) => cell(s.sync, (v) => `${mb(v.bytes)} (${v.xChanged.toFixed(2)} ×)`)),
     row('stored bytes, one version', (s) => cell(s.storedBytes, (v) => mb(v.bytes))),
     row('stored bytes, both versions', (s) => cell(s.storedBytesAfterChange, (v) => mb(v.bytes))),
