@@ -16,7 +16,10 @@ const rangesArb = fc
     const b = new Uint8Array(padB + bytes.length + 5).fill(9)
     a.set(bytes, padA)
     b.set(bytes, padB)
-    if (flip !== undefined && bytes.length > 0) b[padB + (flip[0] % bytes.length)] ^= flip[1]
+    if (flip !== undefined && bytes.length > 0) {
+      const at = padB + (flip[0] % bytes.length)
+      b[at] = b[at]! ^ flip[1]
+    }
     return { a, as: padA, b, bs: padB, len: bytes.length }
   })
 
