@@ -1,16 +1,32 @@
-import { resolve } from 'node:path'
+import { realpathSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 
 // LevelDB's file lock does not stop a second open in the same process from clobbering the
-// first (a failed open releases the lock), so same-process opens are refused here first.
+// first (a failed open releases the lock, and fcntl locks are per process), so same-process
+// opens are refused here first, keyed by the directory's real path: a symbolic link or another
+// spelling of the same directory is the same store.
 const openPaths = new Set<string>()
 
-export function acquirePath(path: string): boolean {
-  const key = resolve(path)
-  if (openPaths.has(key)) return false
-  openPaths.add(key)
-  return true
+/** The real path of `path`, resolving symbolic links in the part of it that exists. */
+function canonical(path: string): string {
+  const abs = resolve(path)
+  try {
+    return realpathSync.native(abs)
+  } catch {
+    const parent = dirname(abs)
+    return parent === abs ? abs : join(canonical(parent), basename(abs))
+  }
 }
 
-export function releasePath(path: string): void {
-  openPaths.delete(resolve(path))
+/** Claims `path` for this process: its key for `releasePath`, or undefined if already open. */
+export function acquirePath(path: string): string | undefined {
+  const key = canonical(path)
+  if (openPaths.has(key)) return undefined
+  openPaths.add(key)
+  return key
+}
+
+/** Releases a key `acquirePath` returned. */
+export function releasePath(key: string): void {
+  openPaths.delete(key)
 }

@@ -78,9 +78,12 @@ export class Store implements BlockReader {
   readonly #log: ValueLog | undefined
   readonly #pointerCache = new LRUCache<string, LogPointer>({ max: POINTER_CACHE_ENTRIES })
   #closed = false
+  /** This process's claim on the directory (lock-registry). */
+  readonly #lockKey: string | undefined
 
-  private constructor(db: Db, path: string | undefined, log: ValueLog | undefined) {
+  private constructor(db: Db, path: string | undefined, log: ValueLog | undefined, lockKey?: string) {
     this.path = path
+    this.#lockKey = lockKey
     this.#db = db
     this.#log = log
     const opts = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -97,14 +100,15 @@ export class Store implements BlockReader {
       await db.open()
       return new Store(db as unknown as Db, undefined, undefined)
     }
-    if (!acquirePath(path)) throw new LedgerError('LOCKED', `store ${path} is already open in this process`)
+    const lockKey = acquirePath(path)
+    if (lockKey === undefined) throw new LedgerError('LOCKED', `store ${path} is already open in this process`)
     // A larger write buffer than LevelDB's 4 MiB: commits write several KiB of tree nodes each,
     // and fewer memtable flushes halve the cost of a small commit.
     const db = new ClassicLevel<Bin, Bin>(path, { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: 32 << 20 })
     try {
       await db.open()
     } catch (err) {
-      releasePath(path)
+      releasePath(lockKey)
       if (hasCode(err, 'LEVEL_LOCKED')) {
         throw new LedgerError('LOCKED', `store ${path} is open in another process`, { cause: err })
       }
@@ -116,11 +120,11 @@ export class Store implements BlockReader {
         log = await ValueLog.open(path, options.segmentBytes)
       } catch (err) {
         await db.close().catch(() => undefined)
-        releasePath(path)
+        releasePath(lockKey)
         throw LedgerError.io(`cannot open the value log of ${path}`, err)
       }
     }
-    return new Store(db as unknown as Db, path, log)
+    return new Store(db as unknown as Db, path, log, lockKey)
   }
 
   get closed(): boolean {
@@ -329,7 +333,7 @@ export class Store implements BlockReader {
       try {
         await this.#log?.close()
       } finally {
-        if (this.path !== undefined) releasePath(this.path)
+        if (this.#lockKey !== undefined) releasePath(this.#lockKey)
       }
     }
   }
