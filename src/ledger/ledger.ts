@@ -30,6 +30,7 @@ export class Ledger {
   readonly replicaId: string
   readonly #engine: Engine
   readonly #pages = new Set<Page>()
+  #closing: Promise<void> | undefined
 
   private constructor(engine: Engine) {
     this.#engine = engine
@@ -62,8 +63,13 @@ export class Ledger {
 
   /** Opens a new connection to a page; no id → a new random 16-byte id. */
   async page(id?: KeyLike): Promise<Page> {
-    this.#engine.assertOpen()
+    this.#assertOpen()
     const page = await Page.open(this.#engine, id)
+    if (this.#closing !== undefined) {
+      // close() was called while the page loaded: it no longer closes new connections.
+      await page.close()
+      throw LedgerError.closed('ledger')
+    }
     this.#pages.add(page)
     return page
   }
@@ -75,13 +81,13 @@ export class Ledger {
 
   /** Ids of every page that has a commit here, sorted. */
   async pages(): Promise<Uint8Array[]> {
-    this.#engine.assertOpen()
+    this.#assertOpen()
     return this.#engine.store.pageIds()
   }
 
   /** Sets a page's merge policy; pending merges run with it. */
   async setMergePolicy(pageId: KeyLike, policy: MergePolicy, resolver?: ConflictResolver): Promise<void> {
-    this.#engine.assertOpen()
+    this.#assertOpen()
     const id = toPageId(pageId)
     const p = toPolicy(policy)
     const r = optionalFunction<ConflictResolver>(resolver, 'resolver')
@@ -90,7 +96,7 @@ export class Ledger {
 
   /** Serves the sync protocol over WebSocket. */
   async listen(options?: ListenOptions): Promise<Listener> {
-    this.#engine.assertOpen()
+    this.#assertOpen()
     const o = optionsObject(options, 'listen')
     const opts: ListenOptions = {}
     const host = optionalString(o.host, 'host')
@@ -108,20 +114,31 @@ export class Ledger {
 
   /** Connects to a ledger served at `url` (ws://host:port). */
   async connect(url: string, options?: { token?: string }): Promise<Peer> {
-    this.#engine.assertOpen()
+    this.#assertOpen()
     if (typeof url !== 'string' || url.length === 0) throw LedgerError.invalidArgument('url must be a string')
     const token = optionalString(optionsObject(options, 'connect').token, 'token')
     if (token === '') throw LedgerError.invalidArgument('token must not be empty')
     return this.#network().connect(url, token === undefined ? {} : { token })
   }
 
-  /** Closes the ledger; later calls on it, its pages and snapshots → CLOSED. */
-  async close(): Promise<void> {
-    if (this.#engine.closed) return
-    const pages = [...this.#pages]
-    this.#pages.clear()
-    await Promise.allSettled(pages.map((p) => p.close()))
-    await this.#engine.close()
+  /**
+   * Closes the ledger; calls on it made after this one, and calls on its pages and snapshots →
+   * CLOSED. Later calls return the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const pages = [...this.#pages]
+      this.#pages.clear()
+      await Promise.allSettled(pages.map((p) => p.close()))
+      await this.#engine.close()
+    })()
+    return this.#closing
+  }
+
+  /** CLOSED once close() has been called (its pages finish their queued work meanwhile). */
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw LedgerError.closed('ledger')
+    this.#engine.assertOpen()
   }
 
   #network(): NonNullable<Engine['network']> {

@@ -185,13 +185,16 @@ export class Page {
 
   /**
    * Waits until the page has one head and this connection is on it: 'no-conflicts' when that
-   * already held at call time (up to this connection catching up), else 'conflicts-resolved'.
-   * Rejects with CLOSED when the connection, page or ledger closes meanwhile.
+   * already held when the call's turn came (after the calls made before it on this connection; up
+   * to this connection catching up), else 'conflicts-resolved'. Rejects with CLOSED when the
+   * connection, page or ledger closes meanwhile.
    */
   async waitForConflictResolution(): Promise<'no-conflicts' | 'conflicts-resolved'> {
     this.#assertOpen()
-    const heads = this.#state.heads
-    const settled = heads.length === 1 && (await this.#engine.commits.isAncestor(this.#head, heads[0]!))
+    const settled = await this.#run(async () => {
+      const heads = this.#state.heads
+      return heads.length === 1 && (await this.#engine.commits.isAncestor(this.#head, heads[0]!))
+    })
     for (;;) {
       await this.#state.merger.waitSingleHead(this.#abort.signal)
       // Moves onto the single head unless a transaction pins this connection.

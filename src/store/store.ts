@@ -46,7 +46,8 @@ function hasCode(err: unknown, code: string): boolean {
 
 function wrapIo(err: unknown, what: string): LedgerError {
   if (err instanceof LedgerError) return err
-  if (hasCode(err, 'LEVEL_DATABASE_NOT_OPEN') && !hasCode(err, 'LEVEL_LOCKED')) {
+  // An iterator the closing database ended is the same: the store closed under the call.
+  if ((hasCode(err, 'LEVEL_DATABASE_NOT_OPEN') || hasCode(err, 'LEVEL_ITERATOR_NOT_OPEN')) && !hasCode(err, 'LEVEL_LOCKED')) {
     return LedgerError.closed('store')
   }
   return LedgerError.io(`${what} failed`, err)
