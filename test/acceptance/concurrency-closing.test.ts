@@ -6,6 +6,7 @@ import { diskLedger, memoryLedger, tempDir } from '../helpers/ledgers.js'
 import { within } from '../helpers/timing.js'
 import { gate, sleep } from './api-helpers.js'
 import { contentsOf, outcome, turns } from './concurrency-helpers.js'
+import { fork } from './merge-api-helpers.js'
 
 describe('closing a page with calls queued', () => {
   it('queued transaction calls then close(): the calls before close resolve, the later commit is CLOSED, nothing is committed', async () => {
@@ -192,15 +193,7 @@ describe('closing a ledger with work under way', () => {
         await m.merge([{ key: 'resolved', source: 'new', value: 'late' }])
       },
     })
-    const [a, b] = [await ledger.page('p'), await ledger.page('p')]
-    await a.put('base', '0')
-    await b.waitForConflictResolution()
-    await a.startTransaction()
-    await b.startTransaction()
-    await a.put('a', '1')
-    await b.put('b', '2')
-    await a.commit()
-    await b.commit()
+    const { a } = await fork(ledger, 'p', { base: '0' }, { a: '1' }, { b: '2' })
     await until(() => ctx !== undefined)
     const waiting = outcome(a.waitForConflictResolution())
     const other = await ledger.page('p')
