@@ -34,6 +34,11 @@ export class Engine {
   readonly #policies = new Map<string, PolicyChoice>()
   readonly #pages = new Map<string, Promise<PageState>>()
   readonly #pageListeners = new Set<(state: PageState) => void>()
+  readonly #dropListeners = new Set<(state: PageState) => void>()
+  /** Open connections per page (hex id). */
+  readonly #connections = new Map<string, number>()
+  /** Pages whose state something other than a connection asked for: never forgotten. */
+  readonly #kept = new Set<string>()
   #closed = false
 
   private constructor(store: Store, replicaId: string, clock: HybridClock, policy: PolicyChoice, cacheBytes: number | undefined) {
@@ -76,8 +81,54 @@ export class Engine {
     return { lastTimestamp: textEncoder.encode(String(this.clock.last)) }
   }
 
-  /** The shared state of a page, loaded once. */
+  /**
+   * The shared state of a page, loaded once and kept while the ledger is open (merging and sync
+   * hold on to it).
+   */
   pageState(pageId: Uint8Array): Promise<PageState> {
+    this.#kept.add(toHex(pageId))
+    return this.#load(pageId)
+  }
+
+  /**
+   * The state of a page for a new connection, which calls `releasePage` when it closes. A page
+   * only connections ever used is forgotten when its last one closes while it has no commit here
+   * (opening many ids that are never written must not hold memory for each).
+   */
+  async connectPage(pageId: Uint8Array): Promise<PageState> {
+    const key = toHex(pageId)
+    this.#connections.set(key, (this.#connections.get(key) ?? 0) + 1)
+    try {
+      return await this.#load(pageId)
+    } catch (err) {
+      this.#disconnect(key)
+      throw err
+    }
+  }
+
+  releasePage(state: PageState): void {
+    const key = state.hex
+    if (!this.#disconnect(key) || this.#kept.has(key) || this.#closed || !state.blank) return
+    this.#pages.delete(key)
+    for (const l of this.#dropListeners) l(state)
+    void state.close()
+  }
+
+  /** Counts a connection off; true when it was the page's last. */
+  #disconnect(key: string): boolean {
+    const n = (this.#connections.get(key) ?? 1) - 1
+    if (n > 0) this.#connections.set(key, n)
+    else this.#connections.delete(key)
+    return n <= 0
+  }
+
+  /** Called for every page state forgotten by `releasePage` (followers drop their hooks). */
+  onPageDropped(listener: (state: PageState) => void): () => void {
+    this.#dropListeners.add(listener)
+    return () => this.#dropListeners.delete(listener)
+  }
+
+  #load(pageId: Uint8Array): Promise<PageState> {
     const key = toHex(pageId)
     let state = this.#pages.get(key)
     if (!state) {

@@ -64,7 +64,7 @@ export class Ledger {
   /** Opens a new connection to a page; no id → a new random 16-byte id. */
   async page(id?: KeyLike): Promise<Page> {
     this.#assertOpen()
-    const page = await Page.open(this.#engine, id)
+    const page = await Page.open(this.#engine, id, (closed) => this.#pages.delete(closed))
     if (this.#closing !== undefined) {
       // close() was called while the page loaded: it no longer closes new connections.
       await page.close()

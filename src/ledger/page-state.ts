@@ -56,6 +56,11 @@ export class PageState {
     return this.#closed
   }
 
+  /** No commit here and nothing queued: forgetting this state loses nothing (it reloads the same). */
+  get blank(): boolean {
+    return this.#heads.length === 1 && this.#heads[0] === EMPTY_COMMIT && this.#queue.size === 0 && this.#queue.pending === 0
+  }
+
   onHeads(listener: (event: HeadsEvent) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)

@@ -43,22 +43,28 @@ export class Page {
   #tx: Journal | undefined
   #closed = false
   #catchUpQueued = false
+  readonly #onClose: (() => void) | undefined
 
-  private constructor(engine: Engine, state: PageState) {
+  private constructor(engine: Engine, state: PageState, onClose: (() => void) | undefined) {
     this.#engine = engine
     this.#state = state
+    this.#onClose = onClose
     this.id = state.id.slice()
     this.#head = state.newestHead
     this.#unsubscribe = state.onHeads(() => this.#scheduleCatchUp())
   }
 
-  /** @internal */
-  static async open(engine: Engine, id: unknown): Promise<Page> {
+  /** @internal `onClose` runs once the connection has closed. */
+  static async open(engine: Engine, id: unknown, onClose?: (page: Page) => void): Promise<Page> {
     engine.assertOpen()
     const pageId = id === undefined ? new Uint8Array(randomBytes(16)) : toPageId(id)
-    const state = await engine.pageState(pageId)
-    engine.assertOpen()
-    return new Page(engine, state)
+    const state = await engine.connectPage(pageId)
+    if (engine.closed) {
+      engine.releasePage(state)
+      throw LedgerError.closed('ledger')
+    }
+    const page: Page = new Page(engine, state, onClose && (() => onClose(page)))
+    return page
   }
 
   /** Puts `value` under `key`: one durable commit outside a transaction. */
@@ -255,6 +261,8 @@ export class Page {
     this.#watchers.clear()
     await this.#queue.onIdle()
     this.#tx = undefined
+    this.#engine.releasePage(this.#state)
+    this.#onClose?.()
   }
 
   /** @internal the commit this connection is on */

@@ -23,6 +23,8 @@ export class Announcer {
   readonly #sessions: () => Iterable<Session>
   readonly #timers = new Map<string, NodeJS.Timeout>()
   readonly #offs: (() => void)[] = []
+  /** The heads listener on each followed page state. */
+  readonly #follows = new Map<PageState, () => void>()
   #closed = false
 
   constructor(engine: Engine, states: SyncStates, sessions: () => Iterable<Session>) {
@@ -30,6 +32,7 @@ export class Announcer {
     this.#states = states
     this.#sessions = sessions
     this.#offs.push(engine.onPageLoaded((state) => this.#follow(state)))
+    this.#offs.push(engine.onPageDropped((state) => this.#unfollow(state)))
     void engine.loadedPages().then(
       (states) => {
         for (const s of states) this.#follow(s)
@@ -63,6 +66,8 @@ export class Announcer {
   close(): void {
     this.#closed = true
     for (const off of this.#offs) off()
+    for (const off of this.#follows.values()) off()
+    this.#follows.clear()
     for (const [hex, timer] of this.#timers) {
       clearTimeout(timer)
       this.#states.pending(hex, 'upload', -1)
@@ -71,8 +76,13 @@ export class Announcer {
   }
 
   #follow(state: PageState): void {
-    if (this.#closed) return
-    this.#offs.push(state.onHeads(() => this.#schedule(state)))
+    if (this.#closed || this.#follows.has(state)) return
+    this.#follows.set(state, state.onHeads(() => this.#schedule(state)))
+  }
+
+  #unfollow(state: PageState): void {
+    this.#follows.get(state)?.()
+    this.#follows.delete(state)
   }
 
   #schedule(state: PageState): void {
