@@ -5,10 +5,18 @@ import type { BlockReader } from '../store/index.js'
 import { decodeCommit, type Commit } from './commit-block.js'
 import { EMPTY_COMMIT } from './empty-commit.js'
 
+/**
+ * Bound of the decoded-commit cache. A decoded commit holds ~1 KB per CID it carries (its own,
+ * its root's, its parents': measured ~2.95 KB for one parent), so 16 MiB keeps the last ~5,500
+ * commits; older ones are read back from the store (one small block each).
+ */
+const COMMIT_CACHE_BYTES = 16 * 1024 * 1024
+const commitSize = (c: Commit): number => 1024 * (2 + c.parents.length)
+
 /** Reads commits with a bounded cache of decoded ones, and walks the DAG. */
 export class CommitReader {
   readonly #reader: BlockReader
-  readonly #cache = new LRUCache<string, Commit>({ max: 50_000 })
+  readonly #cache = new LRUCache<string, Commit>({ maxSize: COMMIT_CACHE_BYTES, sizeCalculation: commitSize })
 
   constructor(reader: BlockReader) {
     this.#reader = reader

@@ -97,6 +97,17 @@ describe('bounded growth: ledgers and page connections', () => {
     expect(measured(run, 'synced').n).toBe(1)
   })
 
+  it('single-put commits past the decoded-commit cache: heap stays flat (the cache is bounded by bytes)', async () => {
+    const run = await expectCleanRun(`${MEASURE}
+      const l = await Ledger.open({ path: dir + '/db', autoSync: false })
+      const p = await l.page('p')
+      await measure('commits', 7000, 4000, async (i) => { await p.put('k' + (i % 50), 'v' + i) })
+      await l.close()
+    `, GROWTH_RUN)
+    // Was ~2.95 KB per commit up to 50,000 cached commits (~150 MB); now 16 MiB at most.
+    expectFlat(measured(run, 'commits'), 3 * MB)
+  })
+
   it('snapshot() + reads, 3,000 times on one connection: heap stays flat', async () => {
     const run = await expectCleanRun(`${MEASURE}
       const l = await Ledger.open({ path: dir + '/db' })
