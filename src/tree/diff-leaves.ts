@@ -21,19 +21,27 @@ export function sameKeys(a: Node, b: Node): boolean {
  * differs is halved. A leaf with one changed value of ~30 costs ~10 range comparisons instead of
  * a byte loop over every value.
  */
-function diffValues(a: Node, b: Node, lo: number, hi: number, push: (item: DiffItem) => void): void {
+function diffValues(a: Node, b: Node, lo: number, hi: number, start: Bound, end: Bound, out: DiffItem[]): void {
   const as = a.vItem(lo)
   const bs = b.vItem(lo)
   const len = a.vItem(hi) - as
   if (len === b.vItem(hi) - bs && sameFlags(a, b, lo, hi) && equalRanges(a.bytes, as, b.bytes, bs, len)) return
   if (hi - lo === 1) {
     const before = a.entryAt(lo)
-    push({ key: before.key, before, after: b.entryAt(lo) })
+    pushInRange(out, { key: before.key, before, after: b.entryAt(lo) }, start, end)
     return
   }
   const mid = (lo + hi) >>> 1
-  diffValues(a, b, lo, mid, push)
-  diffValues(a, b, mid, hi, push)
+  diffValues(a, b, lo, mid, start, end, out)
+  diffValues(a, b, mid, hi, start, end, out)
+}
+
+/**
+ * Appends `item` if its key is in [start, end). A module function, not a closure per call: under
+ * a loader that keeps function names (tsx), each closure costs a defineProperty and reshapes.
+ */
+function pushInRange(out: DiffItem[], item: DiffItem, start: Bound, end: Bound): void {
+  if ((start === undefined || compareBytes(item.key, start) >= 0) && (end === undefined || compareBytes(item.key, end) < 0)) out.push(item)
 }
 
 function sameFlags(a: Node, b: Node, lo: number, hi: number): boolean {
@@ -50,16 +58,11 @@ function sameFlags(a: Node, b: Node, lo: number, hi: number): boolean {
  * outside [start, end) are left out.
  */
 export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound, out: DiffItem[] = []): DiffItem[] {
-  const push = (item: DiffItem): void => {
-    if ((start === undefined || compareBytes(item.key, start) >= 0) && (end === undefined || compareBytes(item.key, end) < 0)) {
-      out.push(item)
-    }
-  }
   const an = a.n
   const bn = b.n
   if (sameKeys(a, b)) {
     // Same keys (an update of values only): compare values alone, in runs.
-    diffValues(a, b, 0, an, push)
+    diffValues(a, b, 0, an, start, end, out)
     return out
   }
   let i = 0
@@ -68,14 +71,14 @@ export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound, out: Diff
     const c = i === an ? 1 : j === bn ? -1 : a.compareKeys(i, b, j)
     if (c < 0) {
       const before = a.entryAt(i++)
-      push({ key: before.key, before })
+      pushInRange(out, { key: before.key, before }, start, end)
     } else if (c > 0) {
       const after = b.entryAt(j++)
-      push({ key: after.key, after })
+      pushInRange(out, { key: after.key, after }, start, end)
     } else {
       if (!a.sameValue(i, b, j)) {
         const before = a.entryAt(i)
-        push({ key: before.key, before, after: b.entryAt(j) })
+        pushInRange(out, { key: before.key, before, after: b.entryAt(j) }, start, end)
       }
       i++
       j++
