@@ -65,7 +65,11 @@ const peer = await bob.connect(server.url, { token })
 say(`  bob connected to ${server.url} (peer id ${peer.id})`)
 const bNotes = await bob.page('notes')
 const watch = await bNotes.watch((c) => {
-  say(`  [bob's watcher] ${c.origin} change: ${c.changed.map((e) => text(e.key)).join(', ') || '-'} changed, ${c.deleted.map(text).join(', ') || '-'} deleted`)
+  const parts = [
+    ...(c.changed.length > 0 ? [`${c.changed.map((e) => text(e.key)).join(', ')} changed`] : []),
+    ...(c.deleted.length > 0 ? [`${c.deleted.map(text).join(', ')} deleted`] : []),
+  ]
+  say(`  [bob's watcher] ${c.origin} change: ${parts.join('; ')}`)
 })
 say(`  bob pulls: ${stats(await bNotes.sync({ mode: 'pull' }))}`)
 await bNotes.waitForConflictResolution()

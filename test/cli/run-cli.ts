@@ -39,8 +39,8 @@ function collect(child: ChildProcess): Promise<CliResult> {
   })
 }
 
-function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [...ENTRY, ...args], {
+function spawnCli(args: readonly string[], env: Record<string, string> = {}, entry: readonly string[] = ENTRY): ChildProcess {
+  return spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, DAGKV_STORE: '', DAGKV_TOKEN: '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -52,6 +52,14 @@ export async function dagkv(args: readonly string[], options: { input?: string |
   const child = spawnCli(args, options.env)
   const done = collect(child)
   child.stdin?.end(options.input ?? '')
+  return done
+}
+
+/** Runs the demo (`npm run demo`'s script) on `dir` to completion. */
+export async function demo(dir: string): Promise<CliResult> {
+  const child = spawnCli([dir], {}, ['--import', 'tsx', 'src/cli/demo.ts'])
+  const done = collect(child)
+  child.stdin?.end('')
   return done
 }
 
