@@ -32,6 +32,7 @@ import { Watcher } from './watcher.js'
  * commits, and to commits that descend from it. Calls apply in call order.
  */
 export class Page {
+  /** The page's id (a copy). */
   readonly id: Uint8Array
   readonly #engine: Engine
   readonly #state: PageState
@@ -133,6 +134,10 @@ export class Page {
     })
   }
 
+  /**
+   * Starts a transaction: the connection is pinned until `commit` or `rollback`. Resolves once
+   * its watchers have handled every pending notification.
+   */
   async startTransaction(): Promise<void> {
     return this.#run(async () => {
       if (this.#tx) throw new LedgerError('TRANSACTION_ALREADY_IN_PROGRESS', 'a transaction is already in progress')
@@ -150,6 +155,7 @@ export class Page {
     })
   }
 
+  /** Drops the transaction's changes. */
   async rollback(): Promise<void> {
     return this.#run(async () => {
       this.#takeTx()
@@ -238,11 +244,13 @@ export class Page {
     return network.syncPage(this.id, peers === undefined ? { mode } : { mode, peers: peers as string[] })
   }
 
+  /** The page's current sync state in each direction (a copy). */
   syncState(): PageSyncState {
     this.#assertOpen()
     return this.#engine.network?.syncState(this.id) ?? { download: 'idle', upload: 'idle' }
   }
 
+  /** Calls `listener` on every sync state change of the page; returns the unsubscribe function. */
   onSyncState(listener: (s: PageSyncState) => void): () => void {
     this.#assertOpen()
     if (typeof listener !== 'function') throw LedgerError.invalidArgument('listener must be a function')

@@ -10,6 +10,7 @@ import type { Bytes, Entry, KeyLike } from './interface.js'
 import { decodeToken, encodeToken } from './paging-token.js'
 import { optionalBoolean, optionalCount, optionsObject, optionalKey, toInteger, toKey } from './validate.js'
 
+/** Range options of `entries` and `keys`. */
 export interface EntriesOptions {
   /** First key, inclusive. */
   start?: KeyLike
