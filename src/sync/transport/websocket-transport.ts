@@ -23,7 +23,7 @@ const MAX_REASON_BYTES = 123
 
 /**
  * A {@link Transport} over one open `ws` socket (either end). Binary frames only: a text frame is
- * a protocol violation and drops the peer (close code 1003). `maxPayload` must already be set on
+ * a protocol violation and drops the peer (close code 1002). `maxPayload` must already be set on
  * the socket; an oversize frame makes `ws` close the socket (1009) and this transport report
  * `NETWORK_ERROR` with `data.reason: 'frame-too-large'`.
  */
