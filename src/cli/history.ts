@@ -38,21 +38,25 @@ async function changeCounts(ledger: Ledger, commit: Commit): Promise<LogEntry['c
  */
 export async function* pageHistory(ledger: Ledger, page: Page, limit: number = Infinity): AsyncGenerator<LogEntry> {
   const engine = engineOf(ledger)
-  const state = await engine.pageState(page.id)
-  const heads = new Set(state.heads.map((h) => h.cid.toString()))
-  let n = 0
-  for await (const c of engine.commits.walkBack(state.heads.map((h) => h.cid))) {
-    if (c.generation === 0) continue // the implicit empty commit every page starts from
-    if (n++ >= limit) return
-    yield {
-      id: c.cid.toString(),
-      parents: c.parents.map((p) => p.toString()),
-      timestamp: c.timestamp,
-      time: new Date(c.timestamp).toISOString(),
-      generation: c.generation,
-      replica: c.replica ?? null,
-      head: heads.has(c.cid.toString()),
-      changes: await changeCounts(ledger, c),
+  const state = await engine.holdPage(page.id)
+  try {
+    const heads = new Set(state.heads.map((h) => h.cid.toString()))
+    let n = 0
+    for await (const c of engine.commits.walkBack(state.heads.map((h) => h.cid))) {
+      if (c.generation === 0) continue // the implicit empty commit every page starts from
+      if (n++ >= limit) return
+      yield {
+        id: c.cid.toString(),
+        parents: c.parents.map((p) => p.toString()),
+        timestamp: c.timestamp,
+        time: new Date(c.timestamp).toISOString(),
+        generation: c.generation,
+        replica: c.replica ?? null,
+        head: heads.has(c.cid.toString()),
+        changes: await changeCounts(ledger, c),
+      }
     }
+  } finally {
+    engine.releasePage(state)
   }
 }

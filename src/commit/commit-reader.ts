@@ -20,7 +20,6 @@ export class CommitReader {
 
   constructor(reader: BlockReader) {
     this.#reader = reader
-    this.remember(EMPTY_COMMIT)
   }
 
   remember(commit: Commit): void {
@@ -29,6 +28,8 @@ export class CommitReader {
 
   /** The commit, or undefined when its block is not stored. */
   async tryGet(cid: CID): Promise<Commit | undefined> {
+    // The implicit empty commit is never stored: it must not depend on staying in the cache.
+    if (cid.equals(EMPTY_COMMIT.cid)) return EMPTY_COMMIT
     const key = cid.toString()
     const hit = this.#cache.get(key)
     if (hit) return hit

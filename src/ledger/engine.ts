@@ -35,10 +35,8 @@ export class Engine {
   readonly #pages = new Map<string, Promise<PageState>>()
   readonly #pageListeners = new Set<(state: PageState) => void>()
   readonly #dropListeners = new Set<(state: PageState) => void>()
-  /** Open connections per page (hex id). */
-  readonly #connections = new Map<string, number>()
-  /** Pages whose state something other than a connection asked for: never forgotten. */
-  readonly #kept = new Set<string>()
+  /** Holds on each page's state (hex id): connections, syncs, imports, exports. */
+  readonly #holds = new Map<string, number>()
   #closed = false
 
   private constructor(store: Store, replicaId: string, clock: HybridClock, policy: PolicyChoice, cacheBytes: number | undefined) {
@@ -82,43 +80,53 @@ export class Engine {
   }
 
   /**
-   * The shared state of a page, loaded once and kept while the ledger is open (merging and sync
-   * hold on to it).
+   * The shared state of a page, loaded once, for a user that calls `releasePage` when done (a
+   * connection when it closes; sync, import and export when their work is done). A state nobody
+   * holds is forgotten if it has no commit here: it reloads the same, and opening or syncing many
+   * ids that are never written must not hold memory for each. A state with commits stays loaded.
    */
-  pageState(pageId: Uint8Array): Promise<PageState> {
-    this.#kept.add(toHex(pageId))
-    return this.#load(pageId)
-  }
-
-  /**
-   * The state of a page for a new connection, which calls `releasePage` when it closes. A page
-   * only connections ever used is forgotten when its last one closes while it has no commit here
-   * (opening many ids that are never written must not hold memory for each).
-   */
-  async connectPage(pageId: Uint8Array): Promise<PageState> {
+  async holdPage(pageId: Uint8Array): Promise<PageState> {
     const key = toHex(pageId)
-    this.#connections.set(key, (this.#connections.get(key) ?? 0) + 1)
+    this.#holds.set(key, (this.#holds.get(key) ?? 0) + 1)
     try {
       return await this.#load(pageId)
     } catch (err) {
-      this.#disconnect(key)
+      this.#unhold(key)
       throw err
     }
   }
 
   releasePage(state: PageState): void {
     const key = state.hex
-    if (!this.#disconnect(key) || this.#kept.has(key) || this.#closed || !state.blank) return
+    if (!this.#unhold(key) || this.#closed || !state.blank) return
     this.#pages.delete(key)
     for (const l of this.#dropListeners) l(state)
     void state.close()
   }
 
-  /** Counts a connection off; true when it was the page's last. */
-  #disconnect(key: string): boolean {
-    const n = (this.#connections.get(key) ?? 1) - 1
-    if (n > 0) this.#connections.set(key, n)
-    else this.#connections.delete(key)
+  /**
+   * The page's state without holding it: for reads, and for callers that hold it another way (an
+   * open connection to the page). Tests and benchmarks use it.
+   */
+  pageState(pageId: Uint8Array): Promise<PageState> {
+    return this.#load(pageId)
+  }
+
+  /** Runs `task` holding the page's state (see `holdPage`). */
+  async withPageState<T>(pageId: Uint8Array, task: (state: PageState) => Promise<T> | T): Promise<T> {
+    const state = await this.holdPage(pageId)
+    try {
+      return await task(state)
+    } finally {
+      this.releasePage(state)
+    }
+  }
+
+  /** Counts a hold off; true when it was the page's last. */
+  #unhold(key: string): boolean {
+    const n = (this.#holds.get(key) ?? 1) - 1
+    if (n > 0) this.#holds.set(key, n)
+    else this.#holds.delete(key)
     return n <= 0
   }
 

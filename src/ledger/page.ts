@@ -43,6 +43,8 @@ export class Page {
   #head: Commit
   #tx: Journal | undefined
   #closed = false
+  /** The one close in progress or done: every close() call waits for it. */
+  #closing: Promise<void> | undefined
   #catchUpQueued = false
   readonly #onClose: (() => void) | undefined
 
@@ -59,7 +61,7 @@ export class Page {
   static async open(engine: Engine, id: unknown, onClose?: (page: Page) => void): Promise<Page> {
     engine.assertOpen()
     const pageId = id === undefined ? new Uint8Array(randomBytes(16)) : toPageId(id)
-    const state = await engine.connectPage(pageId)
+    const state = await engine.holdPage(pageId)
     if (engine.closed) {
       engine.releasePage(state)
       throw LedgerError.closed('ledger')
@@ -202,7 +204,6 @@ export class Page {
    * connection, page or ledger closes meanwhile.
    */
   async waitForConflictResolution(): Promise<'no-conflicts' | 'conflicts-resolved'> {
-    this.#assertOpen()
     const settled = await this.#run(async () => {
       const heads = this.#state.heads
       return heads.length === 1 && (await this.#engine.commits.isAncestor(this.#head, heads[0]!))
@@ -258,8 +259,12 @@ export class Page {
   }
 
   /** Closes this connection; an open transaction is rolled back. Its snapshots keep working. */
-  async close(): Promise<void> {
-    if (this.#closed) return
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
     this.#abort.abort()
     this.#unsubscribe()

@@ -7,14 +7,16 @@ import { basename, dirname, join, resolve } from 'node:path'
 // spelling of the same directory is the same store.
 const openPaths = new Set<string>()
 
-/** The real path of `path`, resolving symbolic links in the part of it that exists. */
+/**
+ * The real path of `path`, resolving symbolic links in the part of it that exists. The path is
+ * not normalised first: `link/..` is the parent of the link's target, as the kernel sees it.
+ */
 function canonical(path: string): string {
-  const abs = resolve(path)
   try {
-    return realpathSync.native(abs)
+    return realpathSync.native(path)
   } catch {
-    const parent = dirname(abs)
-    return parent === abs ? abs : join(canonical(parent), basename(abs))
+    const parent = dirname(path)
+    return parent === path ? resolve(path) : join(canonical(parent), basename(path))
   }
 }
 

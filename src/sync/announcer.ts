@@ -76,7 +76,7 @@ export class Announcer {
   }
 
   #follow(state: PageState): void {
-    if (this.#closed || this.#follows.has(state)) return
+    if (this.#closed || state.closed || this.#follows.has(state)) return
     this.#follows.set(state, state.onHeads(() => this.#schedule(state)))
   }
 

@@ -228,7 +228,7 @@ export class SyncNetwork implements Network, DispatchTarget {
   /** Asks the peer to pull the page (`pleasePull`) and waits until it has: one round trip. */
   async #push(session: Session, pageId: Uint8Array, tally: Tally): Promise<void> {
     const hex = toHex(pageId)
-    const heads = realHeads(await this.#engine.pageState(pageId))
+    const heads = await this.#engine.withPageState(pageId, realHeads)
     const known = session.remoteHeads.get(hex)
     if (heads.length === 0 || (known && heads.every((h) => known.some((k) => k.equals(h))))) return
     session.pages.add(hex)

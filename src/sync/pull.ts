@@ -3,6 +3,7 @@ import { makeCommit, type Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
 import { Tree } from '../tree/index.js'
 import { haveList, MAX_HAVE, tryCommit } from './commit-walk.js'
+import type { PageState } from '../ledger/index.js'
 import type { SyncContext } from './context.js'
 import type { Exchange } from './exchange.js'
 import { fetchMissing, type Need } from './fetch-blocks.js'
@@ -33,10 +34,14 @@ export async function pullFrom(
   tally: Tally,
   forId: number | undefined,
 ): Promise<void> {
+  session.pages.add(toHex(pageId))
+  return ctx.engine.withPageState(pageId, (state) => pullInto(ctx, session, state, tally, forId))
+}
+
+async function pullInto(ctx: SyncContext, session: Session, state: PageState, tally: Tally, forId: number | undefined): Promise<void> {
   const engine = ctx.engine
-  const pageHex = toHex(pageId)
-  session.pages.add(pageHex)
-  const state = await engine.pageState(pageId)
+  const pageId = state.id
+  const pageHex = state.hex
   const have = await haveList(engine.commits, state.heads, session.remoteHeads.get(pageHex) ?? [])
   // The roots of our heads let the peer send a commit whose tree we already hold as its root alone.
   const roots = [...new Map(state.heads.filter((h) => h.generation > 0).map((h) => [h.root.toString(), h.root])).values()]

@@ -37,8 +37,7 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
       end(true)
       return
     }
-    const state = await engine.pageState(page)
-    const heads = state.heads.filter((h) => h.generation > 0)
+    const heads = await engine.withPageState(page, (state) => state.heads.filter((h) => h.generation > 0))
     const missing = await missingCommits(engine.commits, heads, have)
     await writeCommits(ctx, writer, missing, new Set(roots.map(String)), tally)
     writer.finish({ heads: heads.map((h) => h.cid) })

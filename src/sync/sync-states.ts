@@ -11,6 +11,7 @@ interface Counters {
 }
 
 interface PageEntry {
+  readonly hex: string
   readonly download: Counters
   readonly upload: Counters
   readonly listeners: Set<(state: PageSyncState) => void>
@@ -39,7 +40,10 @@ export class SyncStates {
   listen(pageId: Uint8Array, listener: (state: PageSyncState) => void): () => void {
     const entry = this.#entry(toHex(pageId))
     entry.listeners.add(listener)
-    return () => entry.listeners.delete(listener)
+    return () => {
+      entry.listeners.delete(listener)
+      this.#forgetIfIdle(entry)
+    }
   }
 
   /** Marks an exchange as started; the returned function ends it (with success or failure). */
@@ -66,8 +70,7 @@ export class SyncStates {
 
   /** Reports a failure outside any exchange (a dropped connection), until the next success. */
   fail(pageHex: string): void {
-    const entry = this.#pages.get(pageHex)
-    if (!entry) return
+    const entry = this.#entry(pageHex)
     entry.download.error = true
     entry.upload.error = true
     this.#changed(entry)
@@ -77,6 +80,7 @@ export class SyncStates {
     let entry = this.#pages.get(pageHex)
     if (!entry) {
       entry = {
+        hex: pageHex,
         download: { active: 0, pending: 0, error: false },
         upload: { active: 0, pending: 0, error: false },
         listeners: new Set(),
@@ -89,7 +93,7 @@ export class SyncStates {
 
   #changed(entry: PageEntry): void {
     const next: PageSyncState = { download: stateOf(entry.download), upload: stateOf(entry.upload) }
-    if (next.download === entry.last.download && next.upload === entry.last.upload) return
+    if (next.download === entry.last.download && next.upload === entry.last.upload) return this.#forgetIfIdle(entry)
     entry.last = next
     for (const l of [...entry.listeners]) {
       try {
@@ -98,5 +102,16 @@ export class SyncStates {
         // A listener's failure is its own; sync goes on.
       }
     }
+    this.#forgetIfIdle(entry)
+  }
+
+  /**
+   * Drops an entry that reads as the default (idle both ways, no error) and has no listener: a
+   * page synced once must not hold memory for the life of the network.
+   */
+  #forgetIfIdle(entry: PageEntry): void {
+    if (entry.listeners.size > 0 || entry.last.download !== 'idle' || entry.last.upload !== 'idle') return
+    if (entry.download.active + entry.download.pending + entry.upload.active + entry.upload.pending > 0) return
+    if (this.#pages.get(entry.hex) === entry) this.#pages.delete(entry.hex)
   }
 }

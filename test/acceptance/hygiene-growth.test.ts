@@ -102,10 +102,30 @@ describe('bounded growth: ledgers and page connections', () => {
       const l = await Ledger.open({ path: dir + '/db', autoSync: false })
       const p = await l.page('p')
       await measure('commits', 7000, 4000, async (i) => { await p.put('k' + (i % 50), 'v' + i) })
+      // The implicit empty commit is never stored: it must still be found once the cache has turned over.
+      const blank = await l.page('never-written')
+      const empty = (await blank.snapshot()).commitId
+      report({ name: 'empty', conflicts: (await blank.conflicts()).length, at: (await blank.snapshot({ at: empty })).commitId === empty })
       await l.close()
     `, GROWTH_RUN)
     // Was ~2.95 KB per commit up to 50,000 cached commits (~150 MB); now 16 MiB at most.
     expectFlat(measured(run, 'commits'), 3 * MB)
+    // A review caught the bounded cache evicting the empty commit (conflicts() → DATA_INTEGRITY_ERROR).
+    expect(run.results.find((r: { name: string }) => r.name === 'empty')).toEqual({ name: 'empty', conflicts: 0, at: true })
+  })
+
+  it('page() + sync() + close() of 2,000 never-written page ids with a peer: heap stays flat', async () => {
+    const run = await expectCleanRun(`${MEASURE}
+      const l = await Ledger.open()
+      const other = await Ledger.open()
+      const link = connectInMemory(l, other)
+      await measure('sync-distinct', 300, 2000, async (i) => { const p = await l.page('s-' + i); await p.sync(); await p.close() })
+      report({ name: 'pages', n: (await l.pages()).length })
+      await link.close(); await other.close(); await l.close()
+    `, GROWTH_RUN)
+    // A review found the sync layer pinning the state of every page id it pulled, written or not.
+    expectFlat(measured(run, 'sync-distinct'), 2 * MB)
+    expect(measured(run, 'pages').n).toBe(0)
   })
 
   it('snapshot() + reads, 3,000 times on one connection: heap stays flat', async () => {

@@ -1,6 +1,6 @@
 /** Black-box acceptance tests (package root only): one open per path (LOCKED), and what a killed process leaves. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { symlinkSync } from 'node:fs'
+import { mkdirSync, symlinkSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -66,6 +66,12 @@ describe('LOCKED: a path is open once', () => {
     // A store below a symlinked parent is the same store too.
     symlinkSync(dir, join(dir, 'up'))
     expect(await openOrCode(join(dir, 'up', 'db'))).toBe('LOCKED')
+    // `..` after a link is the parent of its target, as the kernel resolves it (not textually folded).
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true })
+    symlinkSync(join(dir, 'a', 'b'), join(dir, 'deep'))
+    const viaDots = await openOrCode(join(dir, 'deep') + '/../db2')
+    expect(typeof viaDots).not.toBe('string')
+    expect(await openOrCode(join(dir, 'a', 'db2'))).toBe('LOCKED')
     // Once the holder closes, the alias opens (the claim is released under the same key).
     await holder.close()
     const again = await openOrCode(join(dir, 'alias'))

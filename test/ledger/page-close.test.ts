@@ -48,3 +48,16 @@ describe('page.close with calls queued before it', () => {
     expect(await within(ledger.close(), 2000)).not.toBe('timeout')
   })
 })
+
+describe('ledger.close after an unawaited page.close', () => {
+  it('waits for the page close already under way: the writes queued before it all land', async () => {
+    const ledger = await Ledger.open({ autoSync: false })
+    const page = await ledger.page('p')
+    const puts = Array.from({ length: 20 }, (_, i) => asyncCodeOf(() => page.put(`k${i}`, 'v')))
+    void page.close()
+    await ledger.close()
+    // A review found a second close() returning at once, so the ledger closed the engine under the
+    // page's queue and 19 of the 20 puts failed with CLOSED.
+    expect(await Promise.all(puts)).toEqual(Array.from({ length: 20 }, () => 'resolved'))
+  })
+})

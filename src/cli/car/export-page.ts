@@ -35,8 +35,7 @@ export async function exportPage(
   const page = await ledger.page(pageId) // validates the id
   await page.waitForConflictResolution()
   await page.close()
-  const state = await engine.pageState(pageId)
-  const heads = state.heads.filter((h) => h.generation > 0).map((h) => h.cid)
+  const heads = await engine.withPageState(pageId, (state) => state.heads.filter((h) => h.generation > 0).map((h) => h.cid))
   const manifest = encodeManifest({ page: pageId, heads })
   const stats: ExportStats = { heads: heads.map(String), commits: 0, blocks: 1, bytes: manifest.bytes.length }
   const { writer, out } = CarWriter.create([manifest.cid, ...heads])

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises'
 import { CID, verifyBlock, type Block } from '../../codec/index.js'
 import type { Commit } from '../../commit/index.js'
 import { LedgerError, type Ledger } from '../../index.js'
-import { engineOf } from '../../ledger/index.js'
+import { engineOf, type PageState } from '../../ledger/index.js'
 import { fileFailure } from '../failure.js'
 import { decodeManifest } from './manifest.js'
 import { reachableBlocks } from './reachable.js'
@@ -76,6 +76,7 @@ export async function importPage(ledger: Ledger, file: string, pageId?: Uint8Arr
     throw LedgerError.integrity(`${file}: the CAR roots and the manifest name different heads`)
   }
   const page = await ledger.page(pageId ?? manifest.page) // validates the id
+  let held: PageState | undefined
   try {
     const source = async (cid: CID): Promise<Uint8Array | undefined> =>
       blocks.get(cid.toString())?.bytes ?? (await engine.store.getBlock(cid))
@@ -93,7 +94,7 @@ export async function importPage(ledger: Ledger, file: string, pageId?: Uint8Arr
     checkGenerations(history)
     // Parents before children, so each added commit supersedes the heads it descends from.
     commits.sort((a, b) => a.generation - b.generation)
-    const state = await engine.pageState(page.id)
+    const state = (held = await engine.holdPage(page.id))
     const known = new Set(state.heads.map((h) => h.cid.toString()))
     const newHeads = heads.filter((h) => !known.has(h.toString()))
     const added = new Set(commits.map((c) => c.cid.toString()))
@@ -119,6 +120,7 @@ export async function importPage(ledger: Ledger, file: string, pageId?: Uint8Arr
       heads: state.heads.filter((h) => h.generation > 0).map((h) => h.cid.toString()),
     }
   } finally {
+    if (held) engine.releasePage(held)
     await page.close()
   }
 }
