@@ -61,8 +61,10 @@ export function diffLeaves(a: Node, b: Node, start: Bound, end: Bound, out: Diff
   const an = a.n
   const bn = b.n
   if (sameKeys(a, b)) {
-    // Same keys (an update of values only): compare values alone, in runs.
-    diffValues(a, b, 0, an, start, end, out)
+    // Same keys (an update of values only): compare values alone, in runs, within the range.
+    const lo = start === undefined ? 0 : a.lowerBound(start)
+    const hi = end === undefined ? an : a.lowerBound(end)
+    if (lo < hi) diffValues(a, b, lo, hi, start, end, out)
     return out
   }
   let i = 0
