@@ -37,6 +37,8 @@ export class Engine {
   readonly #dropListeners = new Set<(state: PageState) => void>()
   /** Holds on each page's state (hex id): connections, syncs, imports, exports. */
   readonly #holds = new Map<string, number>()
+  /** The state each settled load gave (a release forgets only the state the engine serves). */
+  readonly #loaded = new Map<string, PageState>()
   #closed = false
 
   private constructor(store: Store, replicaId: string, clock: HybridClock, policy: PolicyChoice, cacheBytes: number | undefined) {
@@ -98,8 +100,9 @@ export class Engine {
 
   releasePage(state: PageState): void {
     const key = state.hex
-    if (!this.#unhold(key) || this.#closed || !state.blank) return
+    if (!this.#unhold(key) || this.#closed || !state.blank || this.#loaded.get(key) !== state) return
     this.#pages.delete(key)
+    this.#loaded.delete(key)
     for (const l of this.#dropListeners) l(state)
     void state.close()
   }
@@ -122,9 +125,11 @@ export class Engine {
     }
   }
 
-  /** Counts a hold off; true when it was the page's last. */
+  /** Counts a hold off; true when it was the page's last (never for a page nobody held). */
   #unhold(key: string): boolean {
-    const n = (this.#holds.get(key) ?? 1) - 1
+    const held = this.#holds.get(key)
+    if (held === undefined) return false
+    const n = held - 1
     if (n > 0) this.#holds.set(key, n)
     else this.#holds.delete(key)
     return n <= 0
@@ -144,6 +149,7 @@ export class Engine {
       this.#pages.set(key, state)
       state.then(
         (s) => {
+          this.#loaded.set(key, s)
           for (const l of this.#pageListeners) l(s)
         },
         () => this.#pages.delete(key),

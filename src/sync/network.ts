@@ -209,7 +209,6 @@ export class SyncNetwork implements Network, DispatchTarget {
 
   announced(session: Session, pageId: Uint8Array, heads: CID[]): void {
     const hex = toHex(pageId)
-    session.pages.add(hex)
     session.remoteHeads.set(hex, heads)
     session.announced.set(hex, heads)
     if (this.#autoSync && !this.#closed) this.#autoPull(session, pageId, hex)

@@ -1,4 +1,4 @@
-import { ownBytes, toHex, verifyBlock, type Block, type CID } from '../codec/index.js'
+import { ownBytes, verifyBlock, type Block, type CID } from '../codec/index.js'
 import { makeCommit, type Commit } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
 import { Tree } from '../tree/index.js'
@@ -34,8 +34,15 @@ export async function pullFrom(
   tally: Tally,
   forId: number | undefined,
 ): Promise<void> {
-  session.pages.add(toHex(pageId))
-  return ctx.engine.withPageState(pageId, (state) => pullInto(ctx, session, state, tally, forId))
+  return ctx.engine.withPageState(pageId, async (state) => {
+    try {
+      await pullInto(ctx, session, state, tally, forId)
+    } finally {
+      // A page with content here is one this connection syncs (its drop marks it 'error'); an id
+      // neither side ever wrote is not tracked.
+      if (!state.blank) session.pages.add(state.hex)
+    }
+  })
 }
 
 async function pullInto(ctx: SyncContext, session: Session, state: PageState, tally: Tally, forId: number | undefined): Promise<void> {
@@ -75,7 +82,7 @@ async function pullInto(ctx: SyncContext, session: Session, state: PageState, ta
         blocks,
       )
     })
-    session.remoteHeads.set(pageHex, heads)
+    if (heads.length > 0 || session.remoteHeads.has(pageHex)) session.remoteHeads.set(pageHex, heads)
   } catch (err) {
     const error = blame(err)
     if (error) void session.close(error)

@@ -26,7 +26,6 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
   const tally = session.tallyFor(optionalId(message, 'for'))
   if (tally) tally.bytesReceived += frameBytes
   const pageHex = toHex(page)
-  session.pages.add(pageHex)
   const end = ctx.states.begin(pageHex, 'upload')
   try {
     const engine = ctx.engine
@@ -37,6 +36,7 @@ export async function servePull(ctx: SyncContext, session: Session, message: Mes
       end(true)
       return
     }
+    session.pages.add(pageHex)
     const heads = await engine.withPageState(page, (state) => state.heads.filter((h) => h.generation > 0))
     const missing = await missingCommits(engine.commits, heads, have)
     await writeCommits(ctx, writer, missing, new Set(roots.map(String)), tally)
