@@ -17,30 +17,8 @@ export async function contents(page: Page): Promise<Record<string, string>> {
   return out
 }
 
-async function apply(page: Page, edits: Edits): Promise<void> {
-  for (const [k, v] of Object.entries(edits)) {
-    if (v === null) await page.delete(k)
-    else await page.put(k, v)
-  }
-}
-
-/**
- * Two connections commit transactions from the same base: `older` first, then `newer` (whose
- * commit is therefore newer: it is `left` in the merge). Returns the two connections.
- */
-export async function fork(ledger: Ledger, pageId: string, base: Edits, older: Edits, newer: Edits): Promise<{ a: Page; b: Page }> {
-  const a = await ledger.page(pageId)
-  const b = await ledger.page(pageId)
-  await apply(a, base)
-  await b.waitForConflictResolution()
-  await a.startTransaction()
-  await b.startTransaction()
-  await apply(a, older)
-  await apply(b, newer)
-  await a.commit()
-  await b.commit()
-  return { a, b }
-}
+// Forks go through the black-box tests' helper: one way to make two heads.
+export { fork } from '../acceptance/merge-api-helpers.js'
 
 /** The heads of a page, oldest first (internal view, for assertions). */
 export async function headsOf(ledger: Ledger, pageId: string): Promise<readonly Commit[]> {
