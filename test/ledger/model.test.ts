@@ -140,7 +140,8 @@ describe('model-based: page vs sorted Map', () => {
         await fc.asyncModelRun(() => ({ model: { committed: new Map(), tx: undefined, cleared: false }, real: { page: broken } }), cmds)
         await ledger.close()
       }),
-      { numRuns: 100 },
+      // Seeded: an unseeded search of 100 runs missed the planted bug now and then (a flaky pass of the suite).
+      { numRuns: 300, seed: 20261125 },
     )
     expect(result.failed).toBe(true)
   })
