@@ -3,7 +3,7 @@ import { toHex, type Block } from '../codec/index.js'
 import { CommitReader, HybridClock } from '../commit/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { Store } from '../store/index.js'
-import { Tree } from '../tree/index.js'
+import { Tree, TREE_FORMAT } from '../tree/index.js'
 import { ValueStore } from '../value/index.js'
 import type { ConflictResolver, MergePolicy } from './interface.js'
 import type { Network } from './network.js'
@@ -59,9 +59,11 @@ export class Engine {
     const stored = await store.getMeta('replicaId')
     if (stored !== undefined) {
       replicaId = textDecoder.decode(stored)
+      await checkTreeFormat(store)
     } else {
       replicaId = options.replicaId ?? toHex(randomBytes(16))
-      await store.write({ meta: { replicaId: textEncoder.encode(replicaId) } })
+      const meta = { replicaId: textEncoder.encode(replicaId), treeFormat: textEncoder.encode(String(TREE_FORMAT)) }
+      await store.write({ meta })
     }
     const last = await store.getMeta('lastTimestamp')
     const lastTs = last === undefined ? 0 : Number(textDecoder.decode(last))
@@ -186,5 +188,21 @@ export class Engine {
     const states = await Promise.allSettled(this.#pages.values())
     for (const s of states) if (s.status === 'fulfilled') await s.value.close()
     await this.store.close()
+  }
+}
+
+/**
+ * A store records the tree format it was written in (stores from before the record are format
+ * 1). Trees of another format cannot be read or extended by this build's tree code.
+ */
+async function checkTreeFormat(store: Store): Promise<void> {
+  const stored = await store.getMeta('treeFormat')
+  const format = stored === undefined ? '1' : textDecoder.decode(stored)
+  if (format !== String(TREE_FORMAT)) {
+    throw new LedgerError(
+      'DATA_INTEGRITY_ERROR',
+      `the store holds tree format ${format}; this dagkv reads tree format ${TREE_FORMAT} (see CHANGELOG.md)`,
+      { data: { treeFormat: format, expected: TREE_FORMAT } },
+    )
   }
 }

@@ -104,8 +104,9 @@ export class Store implements BlockReader {
     const lockKey = acquirePath(path)
     if (lockKey === undefined) throw new LedgerError('LOCKED', `store ${path} is already open in this process`)
     // A larger write buffer than LevelDB's 4 MiB: commits write several KiB of tree nodes each,
-    // and fewer memtable flushes halve the cost of a small commit.
-    const db = new ClassicLevel<Bin, Bin>(path, { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: 32 << 20 })
+    // and fewer memtable flushes halve the cost of a small commit. 16 KiB table blocks instead of
+    // 4 KiB: nodes average ~4 KiB, and fewer index entries and trailers store ~0.4 % less.
+    const db = new ClassicLevel<Bin, Bin>(path, { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: 32 << 20, blockSize: 16384 })
     try {
       await db.open()
     } catch (err) {

@@ -20,7 +20,7 @@ export type Body = { readonly base: number; readonly changes: TreeChange[] } | {
 
 /**
  * Picks how to send `commit`'s tree. A diff costs about the changed entries; node mode (the
- * root, then the nodes the receiver lacks, level by level) costs a whole node (~16 entries) per
+ * root, then the nodes the receiver lacks, level by level) costs a whole node (~32 entries) per
  * scattered change, so it wins only when the receiver already holds the tree: when the commit's
  * root is one the receiver said it has (`receiverRoots`: two replicas that wrote the same
  * content, a revert, a clear), nothing but the commit travels. Otherwise: the smallest diff from

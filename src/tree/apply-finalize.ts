@@ -41,7 +41,7 @@ export function finalizeDrafts(store: NodeStore, root: Ref, blocks: Block[]): CI
 }
 
 /** Drafts encoded between two hand-offs of `finalizeDraftsStreaming` (~2.5 MB of blocks). */
-const SLICE_DRAFTS = 1024
+const SLICE_DRAFTS = 512
 
 /**
  * `finalizeDrafts` that hands finished blocks to `onBlocks` as it goes, children before parents,

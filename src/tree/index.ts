@@ -1,5 +1,5 @@
 export { Tree, type TreeOptions, type DecodedNode } from './tree.js'
-export { keyLevel, MAX_LEVEL } from './level.js'
+export { keyLevel, MAX_LEVEL, TREE_FORMAT } from './level.js'
 export { DEFAULT_CACHE_BYTES } from './node-store.js'
 export type { ApplyOptions, ApplyResult, BothChanged, DiffItem, Priority, RangeOptions, TreeChange, TreeEntry, ValueRef } from './interface.js'
 export { scanSlab, type EntryMaker, type OwnedValue } from './owned-run.js'

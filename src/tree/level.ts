@@ -1,39 +1,50 @@
 import * as crypto from 'node:crypto'
 import { sha256, sha256FirstWord, sha256Words, SHORT_MAX } from './sha256.js'
 
-// A key's level is the number of leading zero nibbles (base-16 digits) of sha256(key): the
-// expected fan-out is 16. Keys shorter than JS_LIMIT are hashed by the JS SHA-256 (no binding
-// overhead), longer ones by node:crypto.
+// A key's level is the number of leading zero base-32 digits of sha256(key), i.e. its leading
+// zero bits divided by 5: the expected fan-out is 32 (16 and 64 measured, docs/tree.md). Keys
+// shorter than JS_LIMIT are hashed by the JS SHA-256 (no binding overhead), longer ones by
+// node:crypto.
 
-/** Highest possible level: every nibble of the 256-bit digest is zero. */
-export const MAX_LEVEL = 64
+/** Bits per level: a level is one base-32 digit. */
+const LEVEL_BITS = 5
+
+/** Highest possible level: the 256-bit digest is all zero (51 whole 5-bit digits). */
+export const MAX_LEVEL = Math.floor(256 / LEVEL_BITS)
+
+/**
+ * The tree format: fan-out 32. Format 1 (fan-out 16) trees are not readable by this build; a
+ * store records the format it was written in.
+ */
+export const TREE_FORMAT = 2
 
 const JS_LIMIT = 512
 
-/** Leading zero nibbles of a digest. */
-function zeroNibbles(digest: Uint8Array): number {
-  let level = 0
+/** The level of a digest: its leading zero bits, in whole base-32 digits. */
+function digestLevel(digest: Uint8Array): number {
+  let bits = 0
   for (let i = 0; i < digest.length; i++) {
     const b = digest[i]!
     if (b === 0) {
-      level += 2
+      bits += 8
       continue
     }
-    if (b < 16) level++
+    bits += Math.clz32(b) - 24
     break
   }
-  return level
+  return (bits / LEVEL_BITS) | 0
 }
 
 /**
- * The level of `key` in the Merkle search tree: the number of leading zero nibbles of
- * sha256(key), 0–64. Level L is reached with probability 16^-L, so a node holds ~16 entries.
+ * The level of `key` in the Merkle search tree: the number of leading zero base-32 digits of
+ * sha256(key) (leading zero bits ÷ 5, rounded down), 0–51. Level L is reached with probability
+ * 32^-L, so a node holds ~32 entries.
  * Part of the storage format: changing it changes every root CID.
  */
 export function keyLevel(key: Uint8Array): number {
   if (key.length <= SHORT_MAX) {
     const w = sha256FirstWord(key)
-    if (w !== 0) return Math.clz32(w) >>> 2
+    if (w !== 0) return (Math.clz32(w) / LEVEL_BITS) | 0
   }
   return keyLevelSlow(key)
 }
@@ -42,29 +53,29 @@ export function keyLevel(key: Uint8Array): number {
 export function keyLevelAt(bytes: Uint8Array, off: number, len: number): number {
   if (len <= SHORT_MAX) {
     const w = sha256FirstWord(bytes, off, len)
-    if (w !== 0) return Math.clz32(w) >>> 2
+    if (w !== 0) return (Math.clz32(w) / LEVEL_BITS) | 0
   }
   return keyLevelSlow(bytes.subarray(off, off + len))
 }
 
-/** Long keys, and short ones whose digest starts with a zero word (levels ≥ 8). */
+/** Long keys, and short ones whose digest starts with a zero word (levels ≥ 6). */
 function keyLevelSlow(key: Uint8Array): number {
-  if (key.length >= JS_LIMIT) return zeroNibbles(sha256(key))
+  if (key.length >= JS_LIMIT) return digestLevel(sha256(key))
   const h = sha256Words(key)
-  let level = 0
+  let bits = 0
   for (let i = 0; i < 8; i++) {
     const w = h[i]!
     if (w === 0) {
-      level += 8
+      bits += 32
       continue
     }
-    level += Math.clz32(w) >>> 2
+    bits += Math.clz32(w)
     break
   }
-  return level
+  return (bits / LEVEL_BITS) | 0
 }
 
 /** sha256(key) through node:crypto's createHash: the reference `keyLevel` is tested against. */
 export function keyLevelReference(key: Uint8Array): number {
-  return zeroNibbles(crypto.createHash('sha256').update(key).digest())
+  return digestLevel(crypto.createHash('sha256').update(key).digest())
 }

@@ -14,7 +14,7 @@ const explicit: { name: string; entries: VectorEntry[] }[] = [
       { key: 'apple', inline: 'red' },
       { key: 'banana', inline: 'yellow', lazy: true },
       { key: 'cherry', link: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku', size: 11 },
-      { key: 'date', link: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku', size: 300000, lazy: true },
+      { key: 'plum', link: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku', size: 300000, lazy: true },
       { key: '', inline: 'empty key' },
     ],
   },
@@ -32,4 +32,4 @@ for (const n of [300, 3000]) {
   const r = await tree.apply(Tree.emptyRoot, entries.map((e) => ({ key: e.key, entry: e })))
   out.push({ name: `generated-${n}`, generated: n, root: r.root.toString(), nodes: r.blocks.length })
 }
-writeFileSync(new URL('./vectors.json', import.meta.url), `${JSON.stringify({ comment: 'Tree format vectors: entry set -> root CID. Regenerate only for a deliberate format change (UPGRADING.md).', vectors: out }, null, 2)}\n`)
+writeFileSync(new URL('./vectors.json', import.meta.url), `${JSON.stringify({ comment: 'Tree format vectors: entry set -> root CID. Regenerate only for a deliberate format change (CHANGELOG.md).', vectors: out }, null, 2)}\n`)
