@@ -1,2 +1,2 @@
 export { Store, type StoreOptions } from './store.js'
-export type { BlockReader, HeadChange, StoreWrite } from './interface.js'
+export type { BlockReader, HeadChange, StoreBlock, StoreWrite } from './interface.js'

@@ -1,7 +1,8 @@
-import type { Block, CID } from '../codec/index.js'
-import { Draft, type Ref } from './draft.js'
+import type { CID } from '../codec/index.js'
+import type { StoreBlock } from '../store/index.js'
+import { Draft, Run, type Ref } from './draft.js'
 import { writeNodeCid } from './node-cid.js'
-import { draftSize, writeDraft } from './node-encode.js'
+import { CopyLog, draftSize, writeDraft } from './node-encode.js'
 import { NODE_CID_BYTES } from './node-format.js'
 import type { NodeStore } from './node-store.js'
 import { Node } from './node.js'
@@ -33,7 +34,7 @@ const blockSlab = new Slab(16 * 1024)
  * as nodes. Block bytes and CIDs are carved from shared chunks (see `blockSlab`); multiformats
  * copies a small standalone array when it builds a CID, not a view.
  */
-export function finalizeDrafts(store: NodeStore, root: Ref, blocks: Block[]): CID {
+export function finalizeDrafts(store: NodeStore, root: Ref, blocks: StoreBlock[]): CID {
   if (!(root instanceof Draft)) return root
   const order: Draft[] = []
   collectDrafts(root, order)
@@ -52,8 +53,8 @@ const SLICE_DRAFTS = 512
 export async function finalizeDraftsStreaming(
   store: NodeStore,
   root: Ref,
-  blocks: Block[],
-  onBlocks: (blocks: Block[]) => void,
+  blocks: StoreBlock[],
+  onBlocks: (blocks: StoreBlock[]) => void,
 ): Promise<CID> {
   if (!(root instanceof Draft)) return root
   const order: Draft[] = []
@@ -70,7 +71,7 @@ export async function finalizeDraftsStreaming(
 }
 
 /** Encodes drafts order[from, to) (their children already encoded); returns the last one's CID. */
-function finalizeSlice(store: NodeStore, order: readonly Draft[], from: number, to: number, blocks: Block[]): CID {
+function finalizeSlice(store: NodeStore, order: readonly Draft[], from: number, to: number, blocks: StoreBlock[]): CID {
   // The root is encoded last. (Its CID is kept in a local: reading `root.cid` after the loop
   // made V8 deoptimize this function on every call once it had been compiled mid-loop.)
   let last: CID | undefined
@@ -87,12 +88,27 @@ function finalizeSlice(store: NodeStore, order: readonly Draft[], from: number, 
     }
     const size = draftSize(d)
     const bytes = blockSlab.take(size)
-    const { off, flags } = writeDraft(bytes, d, children)
+    const base = baseOf(d)
+    const log = base === undefined ? undefined : new CopyLog(base)
+    const { off, flags } = writeDraft(bytes, d, children, log)
     const cid = writeNodeCid(bytes, cidSlab.take(NODE_CID_BYTES))
     d.cid = cid
     store.addPending(new Node(d.level, bytes, d.n, off, flags, children, cid))
-    blocks.push({ cid, bytes })
+    blocks.push(log === undefined ? { cid, bytes } : { cid, bytes, base: { cid: base!.cid!, bytes: base!.bytes }, copies: log.ranges })
     last = cid
   }
   return last as CID
+}
+
+/**
+ * The stored node a draft copies the most entries from: the store may keep the new node as a
+ * delta of it (src/store/block-delta.ts).
+ */
+function baseOf(d: Draft): Node | undefined {
+  let best: Run | undefined
+  for (let s = 0; s < d.segs.length; s++) {
+    const seg = d.segs[s]!
+    if (seg instanceof Run && seg.node.cid !== undefined && (best === undefined || seg.to - seg.from > best.to - best.from)) best = seg
+  }
+  return best?.node
 }

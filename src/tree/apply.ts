@@ -1,4 +1,5 @@
-import { type Block, type CID } from '../codec/index.js'
+import type { CID } from '../codec/index.js'
+import type { StoreBlock } from '../store/index.js'
 import { LedgerError } from '../errors/index.js'
 import { childSlice, compareKeyOf, keyOf, matchesOf, pushEntries, searchOf } from './any-node.js'
 import { buildFresh, maxLevel } from './apply-build.js'
@@ -328,7 +329,7 @@ export async function applyChanges(
   root: CID,
   changes: readonly TreeChange[] | StagedChanges,
   options: ApplyOptions = {},
-): Promise<{ root: CID; blocks: Block[] }> {
+): Promise<{ root: CID; blocks: StoreBlock[] }> {
   const batch = changes instanceof StagedChanges
   const { levels, staged } = batch ? changes : validateChanges(changes)
   if (changes.length === 0) return { root, blocks: [] }
@@ -341,7 +342,7 @@ export async function applyChanges(
   if (result === null) {
     return { root: EMPTY_BLOCK.cid, blocks: start === null ? [] : [EMPTY_BLOCK] }
   }
-  const blocks: Block[] = []
+  const blocks: StoreBlock[] = []
   const onBlocks = options.onBlocks
   const cid =
     onBlocks !== undefined && changes.length >= STREAM_MIN_CHANGES

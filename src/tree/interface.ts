@@ -1,4 +1,5 @@
-import type { Block, CID } from '../codec/index.js'
+import type { CID } from '../codec/index.js'
+import type { StoreBlock } from '../store/index.js'
 
 /** Eager values travel with sync; lazy values only when fetched. */
 export type Priority = 'eager' | 'lazy'
@@ -43,7 +44,7 @@ export interface ApplyOptions {
    * subtree must already be stored). The blocks handed off are also in the result's `blocks`,
    * first; the rest (with the root) are not handed off.
    */
-  onBlocks?: ((blocks: Block[]) => void) | undefined
+  onBlocks?: ((blocks: StoreBlock[]) => void) | undefined
   /**
    * Drops the base tree's rewritten nodes from the decoded-node cache at the next apply with this
    * option: a commit replaces them in the page's head, and kept they would push out the unchanged
@@ -55,7 +56,7 @@ export interface ApplyOptions {
 export interface ApplyResult {
   readonly root: CID
   /** New node blocks the caller must store (with the commit, in one batch). */
-  readonly blocks: Block[]
+  readonly blocks: StoreBlock[]
 }
 
 /**

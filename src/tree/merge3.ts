@@ -1,4 +1,5 @@
-import { compareBytes, type Block, type CID } from '../codec/index.js'
+import { compareBytes, type CID } from '../codec/index.js'
+import type { StoreBlock } from '../store/index.js'
 import { applyChanges } from './apply.js'
 import { finalizeDrafts } from './apply-finalize.js'
 import { diffTrees } from './diff.js'
@@ -26,8 +27,8 @@ export async function mergeTrees(
   left: CID,
   right: CID,
   bothChanged: BothChanged,
-): Promise<{ root: CID; blocks: Block[] }> {
-  const blocks: Block[] = []
+): Promise<{ root: CID; blocks: StoreBlock[] }> {
+  const blocks: StoreBlock[] = []
   const empty = (c: CID): CID | null => (c.equals(EMPTY_BLOCK.cid) ? null : c)
   const merged = await new Merger(store, bothChanged, blocks).ref(empty(base), empty(left), empty(right))
   if (merged === null) return { root: EMPTY_BLOCK.cid, blocks: [EMPTY_BLOCK] }
@@ -40,7 +41,7 @@ class Merger {
   constructor(
     readonly store: NodeStore,
     readonly bothChanged: BothChanged,
-    readonly blocks: Block[],
+    readonly blocks: StoreBlock[],
   ) {}
 
   /** The merged subtree of one place; synchronous when one side left it unchanged (most places). */

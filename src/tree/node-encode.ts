@@ -2,7 +2,7 @@ import type { CID } from '../codec/index.js'
 import type { TreeEntry } from './interface.js'
 import { Writer } from './cbor-writer.js'
 import { Draft, Run } from './draft.js'
-import { FLAG_LAZY, FLAG_LINK } from './node.js'
+import { FLAG_LAZY, FLAG_LINK, type Node } from './node.js'
 import {
   entrySize,
   headSize,
@@ -69,10 +69,46 @@ export interface Layout {
 }
 
 /**
- * Writes the canonical bytes of a draft (exactly `draftSize` bytes) with resolved child CIDs,
- * and returns the offset table of the result (so the new node needs no parsing).
+ * The byte ranges a written draft copied from one stored node (`base`), as triples (offset in
+ * the draft, offset in the base, length) in draft order: what lets the store keep the draft as a
+ * delta of the base without searching (src/store/block-delta.ts).
  */
-export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | null)[] | null): Layout {
+export class CopyLog {
+  readonly base: Node
+  readonly ranges: number[] = []
+
+  constructor(base: Node) {
+    this.base = base
+  }
+
+  add(to: number, from: number, len: number): void {
+    const r = this.ranges
+    const k = r.length - 3
+    if (k >= 0 && r[k]! + r[k + 2]! === to && r[k + 1]! + r[k + 2]! === from) r[k + 2]! += len
+    else r.push(to, from, len)
+  }
+}
+
+/** Offsets of each child slot of `node` in its bytes (`node.children` non-null). */
+function childOffsets(node: Node): number[] {
+  const c = node.children!
+  const out = new Array<number>(c.length + 1)
+  let pos = 1 + 2 + headSize(c.length)
+  for (let i = 0; i < c.length; i++) {
+    out[i] = pos
+    const cid = c[i]
+    pos += cid ? 3 + headSize(cid.bytes.length + 1) + cid.bytes.length : 1
+  }
+  out[c.length] = pos
+  return out
+}
+
+/**
+ * Writes the canonical bytes of a draft (exactly `draftSize` bytes) with resolved child CIDs,
+ * and returns the offset table of the result (so the new node needs no parsing). With `log`,
+ * records the ranges copied from `log.base`.
+ */
+export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | null)[] | null, log?: CopyLog): Layout {
   const n = d.n
   const off = new Array<number>(4 * n + 2)
   let flags: Uint8Array | null = null
@@ -107,10 +143,23 @@ export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | 
   if (children !== null) {
     w.key(KEY_C)
     w.head(MAJOR_ARRAY, n + 1)
+    // Children kept from the base are found in order (allowing one slot inserted or removed).
+    const baseKids = log?.base.children ?? null
+    const baseOff = baseKids === null ? null : childOffsets(log!.base)
+    let j = 0
     for (let i = 0; i <= n; i++) {
       const c = children[i]
+      const at = w.pos
       if (c) w.cid(c)
       else out[w.pos++] = NULL
+      if (baseKids === null || !c) continue
+      const hit = baseKids[j] === c ? j : baseKids[j + 1] === c ? j + 1 : -1
+      if (hit < 0) {
+        j++
+        continue
+      }
+      log!.add(at, baseOff![hit]!, w.pos - at)
+      j = hit + 1
     }
   }
   w.key(KEY_K)
@@ -125,6 +174,7 @@ export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | 
         off[at] = src.kItem(i) + shift
         off[n + 1 + at] = src.kData(i) + shift
       }
+      if (src === log?.base) log.add(w.pos, base, src.kItem(seg.to) - base)
       w.raw(src.bytes, base, src.kItem(seg.to))
     } else {
       off[at] = w.pos
@@ -151,6 +201,7 @@ export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | 
         off[vItem + at] = src.vItem(i) + shift
         off[vData + at] = src.vData(i) + shift
       }
+      if (src === log?.base) log.add(w.pos, base, src.vItem(seg.to) - base)
       w.raw(src.bytes, base, src.vItem(seg.to))
     } else {
       off[vItem + at] = w.pos
