@@ -54,7 +54,7 @@ describe('history on disk with nodes stored as deltas', () => {
         for (const { at, entries } of versions.reverse()) {
           const snap = await again.snapshot({ at })
           const got: [string, string][] = []
-          for await (const e of snap.entries()) got.push([Buffer.from(e.key).toString(), Buffer.from(e.value).toString()])
+          for await (const e of snap.entries()) got.push([Buffer.from(e.key).toString(), Buffer.from(e.value!).toString()])
           expect(got).toEqual(entries)
         }
         await ledger.close()
