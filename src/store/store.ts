@@ -347,6 +347,17 @@ export class Store implements BlockReader {
     }
   }
 
+  /**
+   * Bytes of the records in the block table as stored (delta records at their own size), plus
+   * the value log's raw blocks: what an in-memory store holds (benchmarks; never on a hot path).
+   */
+  async recordBytes(): Promise<number> {
+    let bytes = 0
+    for await (const v of this.#blocks.values()) bytes += v.length
+    if (this.#log !== undefined) for await (const v of this.#logged.values()) bytes += decodePointer(v).length
+    return bytes
+  }
+
   /** Iterates every stored block (used by export and tests; never on a hot path). */
   async *allBlocks(): AsyncGenerator<Block> {
     for await (const [k, v] of this.#blocks.iterator()) {

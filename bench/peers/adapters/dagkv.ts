@@ -57,15 +57,16 @@ export class DagkvAdapter implements PeerAdapter {
     await page.commit()
   }
 
-  /** Bytes of every block in the in-memory store: what pail and prolly-trees report. */
+  /**
+   * Bytes the in-memory store holds for its blocks: whole blocks, and rewritten nodes as delta
+   * records (what pail and prolly-trees report is their block bytes, all whole).
+   */
   async #blockBytes(): Promise<number> {
-    let bytes = 0
-    for await (const b of engineOf(this.#ledger!).store.allBlocks()) bytes += b.bytes.length
-    return bytes
+    return engineOf(this.#ledger!).store.recordBytes()
   }
 
   async storedBytes(): Promise<StoredResult | Skipped> {
-    if (this.#memory) return { bytes: await this.#blockBytes(), method: 'sum of block bytes in the in-memory store (one version)' }
+    if (this.#memory) return { bytes: await this.#blockBytes(), method: 'sum of stored block records in the in-memory store (one version)' }
     await this.#ledger?.close()
     await this.#open()
     return { bytes: dirBytes(this.#path), method: 'LevelDB directory after reopen (dirBytes)' }
@@ -129,7 +130,7 @@ export class DagkvAdapter implements PeerAdapter {
   }
 
   async storedBytesAfterChange(): Promise<StoredResult | Skipped> {
-    if (this.#memory) return { bytes: await this.#blockBytes(), method: 'sum of block bytes in the in-memory store, both versions kept' }
+    if (this.#memory) return { bytes: await this.#blockBytes(), method: 'sum of stored block records in the in-memory store (rewritten nodes as deltas), both versions kept' }
     await this.#replica?.link.close()
     await this.#replica?.ledger.close()
     this.#replica = undefined
