@@ -50,7 +50,8 @@ export class Ledger {
     const autoSync = optionalBoolean(o.autoSync, 'autoSync') ?? true
     const clock = optionalFunction<() => number>(o.clock, 'clock') ?? Date.now
     const cacheBytes = optionalCount(o.cacheBytes, 'cacheBytes')
-    const store = await Store.open(path)
+    const nodeDeltas = optionalBoolean(o.nodeDeltas, 'nodeDeltas') ?? true
+    const store = await Store.open(path, { nodeDeltas })
     try {
       const engine = await Engine.open(store, { replicaId, clock, policy: { policy, resolver }, cacheBytes })
       engine.network = createNetwork(engine, { autoSync })

@@ -3,15 +3,17 @@
 // change differs from the node it replaces in a few entries, so its record is a few hundred bytes
 // instead of the whole node (docs/architecture.md, "Rewritten nodes as deltas").
 //
-// Record: 0xff, depth (1..MAX_DELTA_DEPTH), base CID length, base CID bytes, target length
-// (varint), then ops until the target is full: varint (len << 1 | 1) + varint base offset for a
-// copy of base[offset, offset + len), varint (len << 1) + len bytes for literal bytes. A dag-cbor
-// block never starts with 0xff (a CBOR break), so records and whole blocks cannot be confused.
+// Record: 0xff, depth d (1..MAX_DELTA_DEPTH), then the chain of d bases, each as CID length and
+// CID bytes, from the base itself to the whole block the chain starts from (so a cold read asks
+// for all of them at once), target length (varint), then ops until the target is full: varint
+// (len << 1 | 1) + varint base offset for a copy of base[offset, offset + len), varint
+// (len << 1) + len bytes for literal bytes. A dag-cbor block never starts with 0xff (a CBOR
+// break), so records and whole blocks cannot be confused.
 
 /** First byte of a delta record. */
 export const DELTA_TAG = 0xff
 
-/** Longest chain of deltas before a block is stored whole again: a cold read costs ≤ 1 + this. */
+/** Longest chain of deltas before a block is stored whole again (each record lists its chain). */
 export const MAX_DELTA_DEPTH = 4
 
 /** A delta must be at most this fraction of the block, or the block is stored whole. */
@@ -21,22 +23,17 @@ const MAX_DELTA_RATIO = 0.5
 const MIN_COPY = 8
 
 /**
- * A delta record of `next` against `base` (stored under `baseCid`) from the ranges `next` copies
- * from it (triples: offset in next, offset in base, length; ascending, disjoint), or undefined
- * when the ranges are out of bounds or the delta would not pay.
+ * A delta record of `next` against `base` from the ranges `next` copies from it (triples: offset
+ * in next, offset in base, length; ascending, disjoint), or undefined when the ranges are out of
+ * bounds or the delta would not pay. `chain` is the base's CID, then the base's own chain.
  */
-export function encodeDelta(
-  base: Uint8Array,
-  next: Uint8Array,
-  copies: readonly number[],
-  baseCid: Uint8Array,
-  depth: number,
-): Uint8Array | undefined {
+export function encodeDelta(base: Uint8Array, next: Uint8Array, copies: readonly number[], chain: readonly Uint8Array[]): Uint8Array | undefined {
+  const depth = chain.length
   if (depth < 1 || depth > MAX_DELTA_DEPTH || copies.length % 3 !== 0) return undefined
   const out = new Writer(Math.floor(next.length * MAX_DELTA_RATIO))
-  if (!(out.byte(DELTA_TAG) && out.byte(depth) && out.byte(baseCid.length) && out.bytes(baseCid, 0, baseCid.length) && out.varint(next.length))) {
-    return undefined
-  }
+  if (!(out.byte(DELTA_TAG) && out.byte(depth))) return undefined
+  for (const cid of chain) if (!(cid.length < 256 && out.byte(cid.length) && out.bytes(cid, 0, cid.length))) return undefined
+  if (!out.varint(next.length)) return undefined
   let lit = 0
   for (let k = 0; k < copies.length; k += 3) {
     const to = copies[k]!
@@ -57,15 +54,26 @@ export function isDelta(record: Uint8Array): boolean {
   return record.length > 0 && record[0] === DELTA_TAG
 }
 
-/** The base CID bytes and depth of a delta record. */
-export function deltaHeader(record: Uint8Array): { baseCid: Uint8Array; depth: number } {
-  const cidLen = record[2]!
-  return { baseCid: record.subarray(3, 3 + cidLen), depth: record[1]! }
+/** The chain of base CIDs of a delta record (nearest first), and where its ops start; undefined if malformed. */
+export function deltaHeader(record: Uint8Array): { chain: Uint8Array[]; body: number } | undefined {
+  const depth = record[1] ?? 0
+  if (depth < 1 || depth > MAX_DELTA_DEPTH) return undefined
+  const chain: Uint8Array[] = []
+  let pos = 2
+  for (let k = 0; k < depth; k++) {
+    const len = record[pos]
+    if (len === undefined || pos + 1 + len > record.length) return undefined
+    chain.push(record.subarray(pos + 1, pos + 1 + len))
+    pos += 1 + len
+  }
+  return { chain, body: pos }
 }
 
 /** The block a delta record stands for, given its base's bytes; undefined if the record is malformed. */
 export function applyDelta(record: Uint8Array, base: Uint8Array): Uint8Array | undefined {
-  const r = new Reader(record, 3 + record[2]!)
+  const header = deltaHeader(record)
+  if (header === undefined) return undefined
+  const r = new Reader(record, header.body)
   const size = r.varint()
   if (size < 0) return undefined
   const out = new Uint8Array(size)

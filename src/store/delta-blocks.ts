@@ -5,107 +5,157 @@ import { LedgerError } from '../errors/index.js'
 import { applyDelta, deltaHeader, encodeDelta, isDelta, MAX_DELTA_DEPTH } from './block-delta.js'
 import type { StoreBlock } from './interface.js'
 
-/** Blocks whose delta depth is remembered (~100 bytes each): bases for the next rewrites. */
-const DEPTH_ENTRIES = 65_536
+/** Blocks whose chain of bases is remembered (~150 bytes each): bases for the next rewrites. */
+const CHAIN_ENTRIES = 65_536
 
 const keyOf = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byteOffset, cid.bytes.byteLength).toString('base64')
 
-/** One record to put under a block's key, and the depth to remember once it is written. */
+const WHOLE: readonly Uint8Array[] = []
+
+/** One record to put under a block's key, and its chain of bases to remember once written. */
 export interface BlockRecord {
   readonly cid: CID
   readonly value: Uint8Array
-  readonly depth: number
+  readonly chain: readonly Uint8Array[]
 }
 
 /**
  * Stores a rewritten dag-cbor block as a delta of the block it replaces (docs/architecture.md) and
  * turns delta records back into blocks on reads. A block becomes a delta only against a base
- * known to be stored (written or read here, its depth remembered), only when it is not stored
+ * known to be stored (written or read here, its chain remembered), only when it is not stored
  * yet (a record is never replaced by a delta: that could close a cycle), and chains stop at
  * MAX_DELTA_DEPTH. Whether a block is stored is asked synchronously (LevelDB's bloom filters
  * answer a miss in microseconds; an asynchronous get cost ~100 µs a commit in the thread pool).
  * Two writes in flight may both store the same new block; neither can be the other's base, as
- * a base must be known stored before a delta is built on it, so no cycle can form.
+ * a base must be known stored before a delta is built on it, so no cycle can form. A record
+ * lists its whole chain, so a cold read fetches the record, then every base at once.
  */
 export class DeltaBlocks {
-  readonly #depths = new LRUCache<string, number>({ max: DEPTH_ENTRIES })
+  readonly #chains = new LRUCache<string, readonly Uint8Array[]>({ max: CHAIN_ENTRIES })
   readonly #read: (cids: CID[]) => Promise<(Uint8Array | undefined)[]>
   readonly #stored: (cid: CID) => Uint8Array | undefined
+  readonly #write: boolean
 
-  /** `read` returns stored records (whole or delta) by CID; `stored` one record, synchronously. */
-  constructor(read: (cids: CID[]) => Promise<(Uint8Array | undefined)[]>, stored: (cid: CID) => Uint8Array | undefined) {
+  /**
+   * `read` returns stored records (whole or delta) by CID; `stored` one record, synchronously.
+   * With `write` false no delta is written (existing ones are still read).
+   */
+  constructor(read: (cids: CID[]) => Promise<(Uint8Array | undefined)[]>, stored: (cid: CID) => Uint8Array | undefined, write: boolean) {
     this.#read = read
     this.#stored = stored
+    this.#write = write
   }
 
-  /** The depth a delta of `b` would have, or undefined when `b` is to be stored whole. */
-  deltaDepth(b: StoreBlock): number | undefined {
+  /** The chain a delta of `b` would have, or undefined when `b` is to be stored whole. */
+  deltaChain(b: StoreBlock): readonly Uint8Array[] | undefined {
     const base = b.base
-    if (base === undefined || b.copies === undefined || base.cid.code !== DAG_CBOR_CODE || b.cid.code !== DAG_CBOR_CODE) return undefined
-    const depth = this.#depths.get(keyOf(base.cid))
-    return depth !== undefined && depth < MAX_DELTA_DEPTH ? depth + 1 : undefined
+    if (!this.#write || base === undefined || b.copies === undefined || base.cid.code !== DAG_CBOR_CODE || b.cid.code !== DAG_CBOR_CODE) return undefined
+    const chain = this.#chains.get(keyOf(base.cid))
+    return chain !== undefined && chain.length < MAX_DELTA_DEPTH ? [base.cid.bytes.slice(), ...chain] : undefined
   }
 
   /**
-   * The records for `blocks` (each with its delta depth): deltas where they pay, the whole block
+   * The records for `blocks` (each with its delta chain): deltas where they pay, the whole block
    * otherwise; blocks already stored are left out.
    */
-  records(blocks: readonly { block: StoreBlock; depth: number }[]): BlockRecord[] {
+  records(blocks: readonly { block: StoreBlock; chain: readonly Uint8Array[] }[]): BlockRecord[] {
     const out: BlockRecord[] = []
-    blocks.forEach(({ block, depth }) => {
+    for (const { block, chain } of blocks) {
       const existing = this.#stored(block.cid)
       if (existing !== undefined) {
-        this.#depths.set(keyOf(block.cid), isDelta(existing) ? deltaHeader(existing).depth : 0)
-        return
+        this.#remember(block.cid, existing)
+        continue
       }
-      const base = block.base!
-      const delta = encodeDelta(base.bytes, block.bytes, block.copies!, base.cid.bytes, depth)
-      out.push(delta === undefined ? { cid: block.cid, value: block.bytes, depth: 0 } : { cid: block.cid, value: delta, depth })
-    })
+      const delta = encodeDelta(block.base!.bytes, block.bytes, block.copies!, chain)
+      out.push(delta === undefined ? { cid: block.cid, value: block.bytes, chain: WHOLE } : { cid: block.cid, value: delta, chain })
+    }
     return out
   }
 
-  /** Remembers the depth of a record that is now stored. */
-  noteStored(cid: CID, depth: number): void {
-    if (cid.code === DAG_CBOR_CODE) this.#depths.set(keyOf(cid), depth)
+  /** Remembers the chain of a record that is now stored. */
+  noteStored(cid: CID, chain: readonly Uint8Array[]): void {
+    if (cid.code === DAG_CBOR_CODE) this.#chains.set(keyOf(cid), chain)
   }
 
-  /** The blocks for stored `records` of `cids`: delta records are rebuilt from their bases. */
+  /** The blocks for stored `records` of `cids`: delta records are rebuilt from their chains. */
   async resolve(cids: readonly CID[], records: (Uint8Array | undefined)[]): Promise<(Uint8Array | undefined)[]> {
-    const pending: number[] = []
+    const known = new Map<string, Uint8Array | undefined>()
+    const wanted = new Map<string, CID>()
+    let deltas = false
     for (let i = 0; i < cids.length; i++) {
       const r = records[i]
       if (r === undefined || cids[i]!.code !== DAG_CBOR_CODE) continue
-      if (isDelta(r)) pending.push(i)
-      else this.#depths.set(keyOf(cids[i]!), 0)
-    }
-    if (pending.length === 0) return records
-    const headers = pending.map((i) => deltaHeader(records[i]!))
-    let bases: CID[]
-    try {
-      bases = headers.map((h) => CID.decode(h.baseCid))
-    } catch (err) {
-      throw new LedgerError('DATA_INTEGRITY_ERROR', 'a stored delta record names no valid base', { cause: err })
-    }
-    const baseRecords = await this.#read(bases)
-    for (let k = 0; k < pending.length; k++) {
-      const r = baseRecords[k]
-      // A base is always shallower than its delta: a deeper one means a damaged store, not a loop.
-      if (r !== undefined && isDelta(r) && deltaHeader(r).depth >= headers[k]!.depth) baseRecords[k] = undefined
-    }
-    const baseBytes = await this.resolve(bases, baseRecords)
-    const out = records.slice()
-    pending.forEach((i, k) => {
-      const base = baseBytes[k]
-      const block = base === undefined ? undefined : applyDelta(records[i]!, base)
-      // A rebuilt block is checked against its CID: a damaged delta or base must not pass as data.
-      if (block === undefined || !matchesCid(cids[i]!, block)) {
-        throw new LedgerError('DATA_INTEGRITY_ERROR', `stored block ${cids[i]!.toString()} cannot be rebuilt from its base`)
+      known.set(keyOf(cids[i]!), r)
+      if (!isDelta(r)) {
+        this.#remember(cids[i]!, r)
+        continue
       }
-      this.#depths.set(keyOf(cids[i]!), headers[k]!.depth)
-      out[i] = block
-    })
+      deltas = true
+      for (const bytes of this.#header(cids[i]!, r).chain) {
+        const base = decodeCid(bytes)
+        if (!known.has(keyOf(base))) wanted.set(keyOf(base), base)
+      }
+    }
+    if (!deltas) return records
+    // Every base of every chain in one read.
+    const bases = [...wanted.values()]
+    const got = await this.#read(bases)
+    bases.forEach((cid, k) => known.set(keyOf(cid), got[k]))
+    const built = new Map<string, Uint8Array>()
+    const out = records.slice()
+    for (let i = 0; i < cids.length; i++) {
+      const r = records[i]
+      if (r !== undefined && cids[i]!.code === DAG_CBOR_CODE && isDelta(r)) out[i] = await this.#build(cids[i]!, r, known, built, MAX_DELTA_DEPTH + 1)
+    }
     return out
+  }
+
+  /** The block for one record, its bases taken from `known` (read when missing there). */
+  async #build(cid: CID, record: Uint8Array, known: Map<string, Uint8Array | undefined>, built: Map<string, Uint8Array>, budget: number): Promise<Uint8Array> {
+    const key = keyOf(cid)
+    const done = built.get(key)
+    if (done !== undefined) return done
+    let block: Uint8Array | undefined = record
+    if (isDelta(record)) {
+      const header = this.#header(cid, record)
+      // Each step down a chain spends budget: a record whose chain loops back is damage, not a hang.
+      if (budget <= 0) throw damaged(cid, 'its chain of bases is too long')
+      const base = decodeCid(header.chain[0]!)
+      if (!known.has(keyOf(base))) known.set(keyOf(base), (await this.#read([base]))[0])
+      const baseRecord = known.get(keyOf(base))
+      if (baseRecord === undefined) throw damaged(cid, `its base ${base.toString()} is missing`)
+      const baseBlock = await this.#build(base, baseRecord, known, built, budget - 1)
+      block = applyDelta(record, baseBlock)
+      // A rebuilt block is checked against its CID: a damaged delta or base must not pass as data.
+      if (block === undefined || !matchesCid(cid, block)) throw damaged(cid, 'it cannot be rebuilt from its base')
+    }
+    this.#remember(cid, record)
+    built.set(key, block)
+    return block
+  }
+
+  #header(cid: CID, record: Uint8Array): { chain: Uint8Array[] } {
+    const header = deltaHeader(record)
+    if (header === undefined) throw damaged(cid, 'its delta record is malformed')
+    return header
+  }
+
+  #remember(cid: CID, record: Uint8Array): void {
+    // Copies: a view would keep the whole record alive in the map.
+    const chain = isDelta(record) ? (deltaHeader(record)?.chain.map((c) => c.slice()) ?? WHOLE) : WHOLE
+    this.#chains.set(keyOf(cid), chain)
+  }
+}
+
+function damaged(cid: CID, why: string): LedgerError {
+  return new LedgerError('DATA_INTEGRITY_ERROR', `stored block ${cid.toString()} cannot be read: ${why}`)
+}
+
+function decodeCid(bytes: Uint8Array): CID {
+  try {
+    return CID.decode(bytes)
+  } catch (err) {
+    throw new LedgerError('DATA_INTEGRITY_ERROR', 'a stored delta record names no valid base', { cause: err })
   }
 }
 

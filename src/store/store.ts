@@ -33,6 +33,8 @@ export interface StoreOptions {
   valueLog?: boolean
   /** Bytes per value-log segment file. */
   segmentBytes?: number
+  /** Store rewritten tree nodes as deltas of the nodes they replace. @default true */
+  nodeDeltas?: boolean
 }
 
 /** Raw blocks (value chunks) are the ones a disk store keeps in its value log. */
@@ -84,7 +86,7 @@ export class Store implements BlockReader {
   /** This process's claim on the directory (lock-registry). */
   readonly #lockKey: string | undefined
 
-  private constructor(db: Db, path: string | undefined, log: ValueLog | undefined, lockKey?: string) {
+  private constructor(db: Db, path: string | undefined, log: ValueLog | undefined, nodeDeltas: boolean, lockKey?: string) {
     this.path = path
     this.#lockKey = lockKey
     this.#db = db
@@ -97,6 +99,7 @@ export class Store implements BlockReader {
     this.#deltas = new DeltaBlocks(
       (cids) => this.#blocks.getMany(cids.map((c) => c.bytes)),
       (cid) => this.#blocks.getSync(cid.bytes),
+      nodeDeltas,
     )
   }
 
@@ -105,7 +108,7 @@ export class Store implements BlockReader {
     if (path === undefined) {
       const db = new MemoryLevel<Bin, Bin>({ keyEncoding: 'view', valueEncoding: 'view' })
       await db.open()
-      return new Store(db as unknown as Db, undefined, undefined)
+      return new Store(db as unknown as Db, undefined, undefined, options.nodeDeltas ?? true)
     }
     const lockKey = acquirePath(path)
     if (lockKey === undefined) throw new LedgerError('LOCKED', `store ${path} is already open in this process`)
@@ -132,7 +135,7 @@ export class Store implements BlockReader {
         throw LedgerError.io(`cannot open the value log of ${path}`, err)
       }
     }
-    return new Store(db as unknown as Db, path, log, lockKey)
+    return new Store(db as unknown as Db, path, log, options.nodeDeltas ?? true, lockKey)
   }
 
   get closed(): boolean {
@@ -276,10 +279,10 @@ export class Store implements BlockReader {
    */
   async write(w: StoreWrite): Promise<void> {
     const blocks: readonly StoreBlock[] = w.blocks === undefined ? [] : Array.isArray(w.blocks) ? w.blocks : [...w.blocks]
-    const candidates: { block: StoreBlock; depth: number }[] = []
+    const candidates: { block: StoreBlock; chain: readonly Uint8Array[] }[] = []
     for (const b of blocks) {
-      const depth = this.#deltas.deltaDepth(b)
-      if (depth !== undefined) candidates.push({ block: b, depth })
+      const chain = this.#deltas.deltaChain(b)
+      if (chain !== undefined) candidates.push({ block: b, chain })
     }
     if (candidates.length === 0) return this.#write(w, blocks, [])
     let records: BlockRecord[]
@@ -302,7 +305,7 @@ export class Store implements BlockReader {
       if (this.#log !== undefined && isRaw(b.cid)) toLog.push(b)
       else {
         ops.push({ type: 'put', key: this.#blocks.prefixKey(b.cid.bytes, 'view', true), value: b.bytes })
-        written.push({ cid: b.cid, value: b.bytes, depth: 0 })
+        written.push({ cid: b.cid, value: b.bytes, chain: [] })
       }
     }
     const logged = toLog.length > 0 ? await this.#appendToLog(toLog, ops) : undefined
@@ -317,7 +320,7 @@ export class Store implements BlockReader {
     } catch (err) {
       throw wrapIo(err, 'store write')
     }
-    for (const r of written) this.#deltas.noteStored(r.cid, r.depth)
+    for (const r of written) this.#deltas.noteStored(r.cid, r.chain)
     logged?.()
   }
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Ledger } from 'dagkv'
@@ -62,4 +63,42 @@ describe('history on disk with nodes stored as deltas', () => {
       { numRuns: numRuns(4) },
     )
   }, 120_000)
+
+  it('nodeDeltas: false stores every node whole and still reads the deltas written before', async () => {
+    const path = join(tempDir(), 'db')
+    const deltaRecords = async (): Promise<number> => {
+      const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+      let n = 0
+      for await (const v of db.sublevel<Uint8Array, Uint8Array>('b', { keyEncoding: 'view', valueEncoding: 'view' }).values()) if (v[0] === 0xff) n++
+      await db.close()
+      return n
+    }
+    const writes = async (options: { nodeDeltas?: boolean }, version: number): Promise<string> => {
+      const ledger = await Ledger.open({ path, autoSync: false, ...options })
+      const page = await ledger.page('p')
+      await page.startTransaction()
+      for (let i = 0; i < 3000; i++) void page.put(key(i), value(i, version))
+      await page.commit()
+      for (let i = 0; i < 20; i++) await page.put(key(i * 131), value(i, version + 1))
+      const at = (await page.snapshot()).commitId
+      await ledger.close()
+      return at
+    }
+    const old = await writes({}, 0)
+    const before = await deltaRecords()
+    expect(before).toBeGreaterThan(20)
+    await writes({ nodeDeltas: false }, 10)
+    expect(await deltaRecords()).toBe(before)
+    const ledger = await Ledger.open({ path, autoSync: false, nodeDeltas: false })
+    const snap = await (await ledger.page('p')).snapshot()
+    expect(Buffer.from((await snap.get(key(131)))!).toString()).toBe(value(1, 11))
+    let n = 0
+    for await (const _ of snap.keys()) n++
+    expect(n).toBe(3000)
+    const past = await (await ledger.page('p')).snapshot({ at: old })
+    expect(Buffer.from((await past.get(key(131)))!).toString()).toBe(value(1, 1))
+    expect(Buffer.from((await past.get(key(132)))!).toString()).toBe(value(132, 0))
+    await expect(Ledger.open({ autoSync: false, nodeDeltas: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await ledger.close()
+  })
 })
