@@ -102,12 +102,16 @@ export function applyDelta(record: Uint8Array, base: Uint8Array): Uint8Array | u
 
 
 /** A bounded output buffer: every append reports false once the record would exceed the limit. */
+/** Scratch space the records are built in (one Writer at a time; `finish` copies out). */
+let scratch = new Uint8Array(1 << 16)
+
 class Writer {
   readonly #buf: Uint8Array
   #pos = 0
 
   constructor(limit: number) {
-    this.#buf = new Uint8Array(limit)
+    if (scratch.length < limit) scratch = new Uint8Array(limit)
+    this.#buf = scratch.subarray(0, limit)
   }
 
   byte(v: number): boolean {
