@@ -75,30 +75,41 @@ export function applyDelta(record: Uint8Array, base: Uint8Array): Uint8Array | u
   if (header === undefined) return undefined
   const r = new Reader(record, header.body)
   const size = r.varint()
-  if (size < 0) return undefined
+  // The ops are checked before anything is allocated: a damaged length must not allocate it.
+  if (size < 0 || !walkOps(record, r.pos, size, base.length)) return undefined
   const out = new Uint8Array(size)
+  walkOps(record, r.pos, size, base.length, (o, from, len, literal) => {
+    out.set(literal ? record.subarray(from, from + len) : base.subarray(from, from + len), o)
+  })
+  return out
+}
+
+/**
+ * Walks the ops of a record from `pos`; true when they fill exactly `size` bytes within the
+ * base and the record and end with it. `each` gets every op: target offset, source offset (in
+ * the record for literal bytes, in the base for copies), length, whether literal.
+ */
+function walkOps(record: Uint8Array, pos: number, size: number, baseLength: number, each?: (o: number, from: number, len: number, literal: boolean) => void): boolean {
+  const r = new Reader(record, pos)
   let o = 0
   while (o < size) {
     const head = r.varint()
-    if (head < 0) return undefined
+    if (head < 0) return false
     const len = Math.floor(head / 2)
-    if (len === 0 || o + len > size) return undefined
+    if (len === 0 || o + len > size) return false
     if (head % 2 === 1) {
       const from = r.varint()
-      if (from < 0 || from + len > base.length) return undefined
-      out.set(base.subarray(from, from + len), o)
+      if (from < 0 || from + len > baseLength) return false
+      each?.(o, from, len, false)
     } else {
-      if (r.pos + len > record.length) return undefined
-      out.set(record.subarray(r.pos, r.pos + len), o)
+      if (r.pos + len > record.length) return false
+      each?.(o, r.pos, len, true)
       r.pos += len
     }
     o += len
   }
-  return r.pos === record.length ? out : undefined
+  return r.pos === record.length
 }
-
-
-
 
 
 /** A bounded output buffer: every append reports false once the record would exceed the limit. */

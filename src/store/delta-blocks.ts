@@ -105,26 +105,35 @@ export class DeltaBlocks {
     const out = records.slice()
     for (let i = 0; i < cids.length; i++) {
       const r = records[i]
-      if (r !== undefined && cids[i]!.code === DAG_CBOR_CODE && isDelta(r)) out[i] = await this.#build(cids[i]!, r, known, built, MAX_DELTA_DEPTH + 1)
+      if (r !== undefined && cids[i]!.code === DAG_CBOR_CODE && isDelta(r)) out[i] = await this.#build(cids[i]!, r, known, built, new Set())
     }
     return out
   }
 
   /** The block for one record, its bases taken from `known` (read when missing there). */
-  async #build(cid: CID, record: Uint8Array, known: Map<string, Uint8Array | undefined>, built: Map<string, Uint8Array>, budget: number): Promise<Uint8Array> {
+  async #build(
+    cid: CID,
+    record: Uint8Array,
+    known: Map<string, Uint8Array | undefined>,
+    built: Map<string, Uint8Array>,
+    path: Set<string>,
+  ): Promise<Uint8Array> {
     const key = keyOf(cid)
     const done = built.get(key)
     if (done !== undefined) return done
     let block: Uint8Array | undefined = record
     if (isDelta(record)) {
       const header = this.#header(cid, record)
-      // Each step down a chain spends budget: a record whose chain loops back is damage, not a hang.
-      if (budget <= 0) throw damaged(cid, 'its chain of bases is too long')
+      // A chain may run deeper than MAX_DELTA_DEPTH (a block written whole and as a delta by two
+      // writes in flight: a delta built on the whole one finds a delta there later), never in a
+      // loop; one would be damage, reported, not a hang.
+      if (path.has(key)) throw damaged(cid, 'its chain of bases loops')
+      path.add(key)
       const base = decodeCid(header.chain[0]!)
       if (!known.has(keyOf(base))) known.set(keyOf(base), (await this.#read([base]))[0])
       const baseRecord = known.get(keyOf(base))
       if (baseRecord === undefined) throw damaged(cid, `its base ${base.toString()} is missing`)
-      const baseBlock = await this.#build(base, baseRecord, known, built, budget - 1)
+      const baseBlock = await this.#build(base, baseRecord, known, built, path)
       block = applyDelta(record, baseBlock)
       // A rebuilt block is checked against its CID: a damaged delta or base must not pass as data.
       if (block === undefined || !matchesCid(cid, block)) throw damaged(cid, 'it cannot be rebuilt from its base')

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
 import { encodeBlock, type Block } from '../../src/codec/index.js'
-import { MAX_DELTA_DEPTH } from '../../src/store/block-delta.js'
+import { encodeDelta, MAX_DELTA_DEPTH } from '../../src/store/block-delta.js'
 import { Store, type StoreBlock } from '../../src/store/index.js'
 import { tempDir } from '../helpers/ledgers.js'
 
@@ -129,6 +129,19 @@ describe('blocks stored as deltas of the blocks they replace', () => {
     await expect(store.getBlock(v1!.cid)).rejects.toMatchObject({ code: 'DATA_INTEGRITY_ERROR' })
     await expect(store.getBlock(w1!.cid)).rejects.toMatchObject({ code: 'DATA_INTEGRITY_ERROR' })
     await expectReadBack(store, [w0!])
+    await store.close()
+  })
+
+  it('two records naming each other as base are DATA_INTEGRITY_ERROR, not a hang', async () => {
+    const path = join(tempDir(), 'db')
+    const x = version(1)
+    const y = version(2)
+    const copies = (r: StoreBlock): number[] => [...r.copies!]
+    await rawPut(path, x, encodeDelta(y.bytes, x.bytes, copies(rewrite(x, y)), [y.cid.bytes]))
+    await rawPut(path, y, encodeDelta(x.bytes, y.bytes, copies(rewrite(y, x)), [x.cid.bytes]))
+    const store = await Store.open(path)
+    await expect(store.getBlock(x.cid)).rejects.toMatchObject({ code: 'DATA_INTEGRITY_ERROR' })
+    await expect(store.getBlocks([y.cid, x.cid])).rejects.toMatchObject({ code: 'DATA_INTEGRITY_ERROR' })
     await store.close()
   })
 
