@@ -5,8 +5,8 @@ import { LedgerError } from '../errors/index.js'
 import { applyDelta, deltaHeader, encodeDelta, isDelta, MAX_DELTA_DEPTH } from './block-delta.js'
 import type { StoreBlock } from './interface.js'
 
-/** Blocks whose chain of bases is remembered (~150 bytes each): bases for the next rewrites. */
-const CHAIN_ENTRIES = 65_536
+/** Blocks whose chain of bases is remembered (~330 bytes each, ~11 MB in all): bases for the next rewrites. */
+const CHAIN_ENTRIES = 32_768
 
 const keyOf = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byteOffset, cid.bytes.byteLength).toString('base64')
 
@@ -31,7 +31,9 @@ export interface BlockRecord {
  * lists its whole chain, so a cold read fetches the record, then every base at once.
  */
 export class DeltaBlocks {
-  readonly #chains = new LRUCache<string, readonly Uint8Array[]>({ max: CHAIN_ENTRIES })
+  // Chains packed into one latin1 string each (length byte + CID bytes per base): an array of
+  // small Uint8Arrays cost ~250 bytes per CID.
+  readonly #chains = new LRUCache<string, string>({ max: CHAIN_ENTRIES })
   readonly #read: (cids: CID[]) => Promise<(Uint8Array | undefined)[]>
   readonly #stored: (cid: CID) => Uint8Array | undefined
   readonly #write: boolean
@@ -50,8 +52,10 @@ export class DeltaBlocks {
   deltaChain(b: StoreBlock): readonly Uint8Array[] | undefined {
     const base = b.base
     if (!this.#write || base === undefined || b.copies === undefined || base.cid.code !== DAG_CBOR_CODE || b.cid.code !== DAG_CBOR_CODE) return undefined
-    const chain = this.#chains.get(keyOf(base.cid))
-    return chain !== undefined && chain.length < MAX_DELTA_DEPTH ? [base.cid.bytes.slice(), ...chain] : undefined
+    const packed = this.#chains.get(keyOf(base.cid))
+    if (packed === undefined) return undefined
+    const chain = unpackChain(packed)
+    return chain.length < MAX_DELTA_DEPTH ? [base.cid.bytes, ...chain] : undefined
   }
 
   /**
@@ -74,7 +78,7 @@ export class DeltaBlocks {
 
   /** Remembers the chain of a record that is now stored. */
   noteStored(cid: CID, chain: readonly Uint8Array[]): void {
-    if (cid.code === DAG_CBOR_CODE) this.#chains.set(keyOf(cid), chain)
+    if (cid.code === DAG_CBOR_CODE) this.#chains.set(keyOf(cid), packChain(chain))
   }
 
   /** The blocks for stored `records` of `cids`: delta records are rebuilt from their chains. */
@@ -150,10 +154,22 @@ export class DeltaBlocks {
   }
 
   #remember(cid: CID, record: Uint8Array): void {
-    // Copies: a view would keep the whole record alive in the map.
-    const chain = isDelta(record) ? (deltaHeader(record)?.chain.map((c) => c.slice()) ?? WHOLE) : WHOLE
-    this.#chains.set(keyOf(cid), chain)
+    const chain = isDelta(record) ? (deltaHeader(record)?.chain ?? WHOLE) : WHOLE
+    this.#chains.set(keyOf(cid), packChain(chain))
   }
+}
+
+function packChain(chain: readonly Uint8Array[]): string {
+  let out = ''
+  for (const c of chain) out += String.fromCharCode(c.length) + Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1')
+  return out
+}
+
+function unpackChain(packed: string): Uint8Array[] {
+  const bytes = Buffer.from(packed, 'latin1')
+  const out: Uint8Array[] = []
+  for (let pos = 0; pos < bytes.length; pos += 1 + bytes[pos]!) out.push(bytes.subarray(pos + 1, pos + 1 + bytes[pos]!))
+  return out
 }
 
 function damaged(cid: CID, why: string): LedgerError {
