@@ -89,18 +89,9 @@ export class CopyLog {
   }
 }
 
-/** Offsets of each child slot of `node` in its bytes (`node.children` non-null). */
-function childOffsets(node: Node): number[] {
-  const c = node.children!
-  const out = new Array<number>(c.length + 1)
-  let pos = 1 + 2 + headSize(c.length)
-  for (let i = 0; i < c.length; i++) {
-    out[i] = pos
-    const cid = c[i]
-    pos += cid ? 3 + headSize(cid.bytes.length + 1) + cid.bytes.length : 1
-  }
-  out[c.length] = pos
-  return out
+/** Bytes of one child slot: null, or a tagged CID. */
+function slotSize(cid: CID | null | undefined): number {
+  return cid ? 3 + headSize(cid.bytes.length + 1) + cid.bytes.length : 1
 }
 
 /**
@@ -145,21 +136,18 @@ export function writeDraft(out: Uint8Array, d: Draft, children: readonly (CID | 
     w.head(MAJOR_ARRAY, n + 1)
     // Children kept from the base are found in order (allowing one slot inserted or removed).
     const baseKids = log?.base.children ?? null
-    const baseOff = baseKids === null ? null : childOffsets(log!.base)
+    // j: the base slot expected next, at offset bpos in the base's bytes (its `c` array first).
     let j = 0
+    let bpos = baseKids === null ? 0 : 1 + 2 + headSize(baseKids.length)
     for (let i = 0; i <= n; i++) {
       const c = children[i]
       const at = w.pos
       if (c) w.cid(c)
       else out[w.pos++] = NULL
       if (baseKids === null || !c) continue
-      const hit = baseKids[j] === c ? j : baseKids[j + 1] === c ? j + 1 : -1
-      if (hit < 0) {
-        j++
-        continue
-      }
-      log!.add(at, baseOff![hit]!, w.pos - at)
-      j = hit + 1
+      if (baseKids[j] !== c && baseKids[j + 1] === c) bpos += slotSize(baseKids[j++])
+      if (baseKids[j] === c) log!.add(at, bpos, w.pos - at)
+      bpos += slotSize(baseKids[j++])
     }
   }
   w.key(KEY_K)
