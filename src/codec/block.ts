@@ -25,6 +25,15 @@ function digestOf(bytes: Uint8Array): ReturnType<typeof createDigest> {
 }
 
 /** Encodes a value as dag-cbor (the one canonical encoding) and addresses it by CIDv1 sha2-256. */
+/**
+ * An exact map key for a CID: its bytes as base64 (no collision can make two blocks one, unlike
+ * a hash prefix).
+ */
+export function cidKey(cid: CID): string {
+  const b = cid.bytes
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+}
+
 export function encodeBlock(value: unknown): Block {
   const bytes = dagCbor.encode(value)
   return { cid: CID.createV1(DAG_CBOR_CODE, digestOf(bytes)), bytes }

@@ -1,14 +1,12 @@
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { CID, DAG_CBOR_CODE } from '../codec/index.js'
+import { CID, cidKey as keyOf, DAG_CBOR_CODE } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import { applyDelta, deltaHeader, encodeDelta, isDelta, MAX_DELTA_DEPTH } from './block-delta.js'
 import type { StoreBlock } from './interface.js'
 
 /** Blocks whose chain of bases is remembered (~330 bytes each, ~11 MB in all): bases for the next rewrites. */
 const CHAIN_ENTRIES = 32_768
-
-const keyOf = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byteOffset, cid.bytes.byteLength).toString('base64')
 
 const WHOLE: readonly Uint8Array[] = []
 
@@ -67,7 +65,7 @@ export class DeltaBlocks {
     for (const { block, chain } of blocks) {
       const existing = this.#stored(block.cid)
       if (existing !== undefined) {
-        this.#remember(block.cid, existing)
+        this.#remember(block.cid, isDelta(existing) ? (deltaHeader(existing)?.chain ?? WHOLE) : WHOLE)
         continue
       }
       const delta = encodeDelta(block.base!.bytes, block.bytes, block.copies!, chain)
@@ -78,7 +76,7 @@ export class DeltaBlocks {
 
   /** Remembers the chain of a record that is now stored. */
   noteStored(cid: CID, chain: readonly Uint8Array[]): void {
-    if (cid.code === DAG_CBOR_CODE) this.#chains.set(keyOf(cid), packChain(chain))
+    if (cid.code === DAG_CBOR_CODE) this.#remember(cid, chain)
   }
 
   /** The blocks for stored `records` of `cids`: delta records are rebuilt from their chains. */
@@ -91,7 +89,7 @@ export class DeltaBlocks {
       if (r === undefined || cids[i]!.code !== DAG_CBOR_CODE) continue
       known.set(keyOf(cids[i]!), r)
       if (!isDelta(r)) {
-        this.#remember(cids[i]!, r)
+        this.#remember(cids[i]!, WHOLE)
         continue
       }
       deltas = true
@@ -126,8 +124,10 @@ export class DeltaBlocks {
     const done = built.get(key)
     if (done !== undefined) return done
     let block: Uint8Array | undefined = record
+    let chain: readonly Uint8Array[] = WHOLE
     if (isDelta(record)) {
       const header = this.#header(cid, record)
+      chain = header.chain
       // A chain may run deeper than MAX_DELTA_DEPTH (a block written whole and as a delta by two
       // writes in flight: a delta built on the whole one finds a delta there later), never in a
       // loop; one would be damage, reported, not a hang.
@@ -142,7 +142,7 @@ export class DeltaBlocks {
       // A rebuilt block is checked against its CID: a damaged delta or base must not pass as data.
       if (block === undefined || !matchesCid(cid, block)) throw damaged(cid, 'it cannot be rebuilt from its base')
     }
-    this.#remember(cid, record)
+    this.#remember(cid, chain)
     built.set(key, block)
     return block
   }
@@ -153,8 +153,7 @@ export class DeltaBlocks {
     return header
   }
 
-  #remember(cid: CID, record: Uint8Array): void {
-    const chain = isDelta(record) ? (deltaHeader(record)?.chain ?? WHOLE) : WHOLE
+  #remember(cid: CID, chain: readonly Uint8Array[]): void {
     this.#chains.set(keyOf(cid), packChain(chain))
   }
 }

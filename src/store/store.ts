@@ -2,7 +2,7 @@ import { ClassicLevel } from 'classic-level'
 import { LRUCache } from 'lru-cache'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
-import { CID, RAW_CODE, compareBytes, fromHex, toHex, type Block } from '../codec/index.js'
+import { CID, RAW_CODE, cidKey, compareBytes, fromHex, toHex, type Block } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import { DeltaBlocks, type BlockRecord } from './delta-blocks.js'
 import type { BlockReader, StoreBlock, StoreWrite } from './interface.js'
@@ -22,7 +22,6 @@ type BatchOp = { type: 'put'; key: Bin; value: Bin } | { type: 'del'; key: Bin }
 /** Value-log pointers kept in memory (~200 bytes each, ~1.2 GiB of chunks): recent ones skip LevelDB. */
 const POINTER_CACHE_ENTRIES = 32_768
 
-const cidKey = (cid: CID): string => Buffer.from(cid.bytes.buffer, cid.bytes.byteOffset, cid.bytes.byteLength).toString('base64')
 
 /** Options of `Store.open` beyond the path (for tests and tools). */
 export interface StoreOptions {

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { equalBytes, type Block, type CID } from '../codec/index.js'
+import { cidKey as exactKey, equalBytes, type Block, type CID } from '../codec/index.js'
 import { LedgerError } from '../errors/index.js'
 import type { BlockReader } from '../store/index.js'
 import { nodeBlock } from './node-cid.js'
@@ -32,11 +32,6 @@ function cidKey(cid: CID): number {
   )
 }
 
-/** Exact key of a CID (its bytes, base64): for the pending map, where a collision would lose a node. */
-function exactKey(cid: CID): string {
-  const b = cid.bytes
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
-}
 
 function sameCid(node: Node, cid: CID): boolean {
   const c = node.cid as CID
